@@ -1,0 +1,139 @@
+"""The `partnermatch` command. Each subcommand is a thin wrapper over catalog/, models/, service/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from catalog.db import bump_generation
+from catalog.importers.upsert import ImportFailed, ImportReport
+from catalog.repository import catalog_stats
+from scripts import demo_data, feedback_replay, report
+from scripts import evaluate as evaluate_command
+from scripts import keys as keys_command
+from scripts.runtime import open_runtime
+
+app = typer.Typer(help="partnermatch: partner recommendations for a Shopify agency.", no_args_is_help=True)
+import_app = typer.Typer(help="Import partners and notes (idempotent: matched on source + external id).")
+index_app = typer.Typer(help="The search index.")
+catalog_app = typer.Typer(help="The partner catalog.")
+app.add_typer(import_app, name="import")
+app.add_typer(index_app, name="index")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(keys_command.app, name="keys")
+app.command("evaluate")(evaluate_command.evaluate)
+app.command("demo-data")(demo_data.demo_data)
+app.command("report")(report.report)
+app.command("feedback-replay")(feedback_replay.feedback_replay)
+console = Console(stderr=True)
+
+
+def _run_import(load, source: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Read, then write everything in one transaction; refresh the index when anything changed."""
+    from catalog.importers.upsert import apply_import
+
+    runtime = open_runtime()
+    try:
+        with console.status("reading…"):
+            source_name, records, notes = load()
+        with runtime.transaction() as session, console.status(f"importing {len(records)} partners…"):
+            report: ImportReport = apply_import(session, source or source_name, records, notes)
+            if report.changed:
+                bump_generation(session)
+    except ImportFailed as failure:
+        console.print(f"[red]{failure}[/red]")
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(report.as_dict()))
+    with console.status("bringing the index up to date…"):
+        runtime.matcher.sync()
+    matcher = runtime.matcher
+    console.print(f"index: {matcher.engine.count()} partners, generation {matcher.generation}")
+
+
+@import_app.command("shopify-appstore")
+def import_shopify(
+    folder: Annotated[Path, typer.Argument(help="Folder of the App Store CSV export")],
+) -> None:
+    """Import the Shopify App Store data set (apps, categories, benefits, plans)."""
+    from catalog.importers.shopify import SOURCE, read_appstore
+
+    _run_import(lambda: (SOURCE, read_appstore(folder), []))
+
+
+@import_app.command("catalog")
+def import_catalog(path: Annotated[Path, typer.Argument(help="A catalog file (YAML or JSON)")]) -> None:
+    """Import a catalog file in the project's own format (catalog/schema/catalog.schema.json)."""
+    from catalog.importers.native import read_catalog
+
+    def load():  # type: ignore[no-untyped-def]
+        source, records = read_catalog(path)
+        return source, records, []
+
+    _run_import(load)
+
+
+@import_app.command("csv")
+def import_csv(
+    partners: Annotated[Path | None, typer.Option(help="Partners CSV")] = None,
+    notes: Annotated[Path | None, typer.Option(help="Negotiation notes CSV")] = None,
+    source: Annotated[str, typer.Option(help="Source name the rows belong to")] = "csv",
+) -> None:
+    """Import partners and/or negotiation notes from spreadsheet CSV files."""
+    from catalog.importers.spreadsheet import read_notes_csv, read_partners_csv
+
+    if partners is None and notes is None:
+        raise typer.BadParameter("give --partners and/or --notes")
+    _run_import(
+        lambda: (
+            source,
+            read_partners_csv(partners) if partners else [],
+            read_notes_csv(notes) if notes else [],
+        ),
+        source,
+    )
+
+
+@index_app.command("build")
+def index_build() -> None:
+    """Rebuild the index from the database."""
+    runtime = open_runtime()
+    matcher = runtime.matcher
+    count = matcher.rebuild()
+    typer.echo(json.dumps({"partners": count, "generation": matcher.generation}))
+
+
+@catalog_app.command("stats")
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Counts of partners (by source), notes and introductions."""
+    runtime = open_runtime()
+    with runtime.sessions() as session:
+        result = catalog_stats(session)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key}: {value}")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the HTTP API on the settings in the environment."""
+    import uvicorn
+
+    open_runtime()  # migrate once here, before workers start
+    uvicorn.run(
+        "service.app:build_app_from_environment", factory=True, host=host, port=port,
+        workers=workers, log_config=None, access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,100 @@
+"""Domain exceptions and the one error shape of the API: {"error", "detail", "request_id"}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.context import request_id_var
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status_code = 400
+    error = "bad_request"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: Any = None) -> None:
+        super().__init__(detail)
+        self.detail = detail if detail is not None else self.error.replace("_", " ")
+
+
+class BadRequest(DomainError):
+    status_code = 400
+    error = "bad_request"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    error = "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    error = "forbidden"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    error = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    error = "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    error = "payload_too_large"
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    error = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; retry after {retry_after} s")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class Unavailable(DomainError):
+    status_code = 503
+    error = "unavailable"
+
+
+def error_body(error: str, detail: Any) -> dict[str, Any]:
+    return {"error": error, "detail": detail, "request_id": request_id_var.get()}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Echoing rejected input back could carry confidential text into logs and clients.
+        detail = [{k: v for k, v in e.items() if k not in ("input", "ctx", "url")} for e in exc.errors()]
+        return JSONResponse(error_body("validation_error", detail), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        name = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(name, exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error_body("internal_error", "internal server error"), status_code=500)

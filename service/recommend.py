@@ -1,0 +1,122 @@
+"""The recommendation use case, shared by the HTTP API, the Slack bot and the evaluation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from catalog.tables import Introduction, NegotiationNote, Partner, RecommendationRequest
+from models.engine import Match
+from service.auth import Caller
+from service.matching import Matcher
+from service.schemas import (
+    Candidate,
+    CandidateNote,
+    Evidence,
+    PartnerSummary,
+    RecommendationCreate,
+    RecommendationRead,
+)
+
+NOTES_SHOWN = 3
+
+
+def recommend(
+    session: Session,
+    matcher: Matcher,
+    caller: Caller,
+    request: RecommendationCreate,
+    channel: str = "api",
+    request_id: str | None = None,
+) -> RecommendationRead:
+    """Rank partners for a request, attach what the caller may see, and record what was shown."""
+    started = time.perf_counter()
+    result = matcher.search(request.query, request.top_k, request.filters.facets() or None)
+    ids = [m.id for m in result.candidates]
+    partners = _partners(session, ids)
+    adoptions = _adoptions(session, ids)
+    candidates = [
+        _candidate(match, partners[match.id], caller, adoptions.get(match.id, {}))
+        for match in result.candidates
+        if match.id in partners
+    ]
+    record = RecommendationRequest(
+        query=request.query,
+        language=result.language,
+        caller=caller.label,
+        channel=channel,
+        filters=request.filters.model_dump(exclude_defaults=True),
+        client=request.client.model_dump(exclude_none=True),
+        candidates=[{"partner_id": c.partner.id, "rank": c.rank, "score": c.score} for c in candidates],
+        top_score=result.candidates[0].relevance if result.candidates else None,
+    )
+    if request_id:
+        record.id = request_id
+    session.add(record)
+    session.flush()
+    took = round((time.perf_counter() - started) * 1000, 2)
+    return RecommendationRead(
+        request_id=record.id, language=result.language, took_ms=took, candidates=candidates
+    )
+
+
+def _partners(session: Session, ids: Sequence[str]) -> dict[str, Partner]:
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Partner).where(Partner.id.in_(ids)).options(selectinload(Partner.notes))
+    )
+    return {p.id: p for p in rows}
+
+
+def _adoptions(session: Session, ids: Sequence[str]) -> dict[str, dict[str, float]]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Introduction.partner_id, Introduction.status, func.count())
+        .where(Introduction.partner_id.in_(ids))
+        .group_by(Introduction.partner_id, Introduction.status)
+    ).all()
+    stats: dict[str, dict[str, float]] = {}
+    for partner_id, status, count in rows:
+        stats.setdefault(partner_id, {})[status] = count
+    for counts in stats.values():
+        adopted = sum(counts.get(s, 0) for s in ("adopted", "live", "churned"))
+        decided = adopted + counts.get("rejected", 0)
+        counts["introductions"] = sum(counts.values())
+        counts["adoption_rate"] = round(adopted / decided, 3) if decided else 0.0
+    return stats
+
+
+def visible_notes(partner: Partner, caller: Caller) -> list[NegotiationNote]:
+    """The notes this caller may read, newest first: none for viewers, no confidential for pms."""
+    if not caller.sees_notes:
+        return []
+    return [
+        n
+        for n in partner.notes
+        if n.deleted_at is None and (caller.sees_confidential or not n.confidential)
+    ]
+
+
+def _candidate(
+    match: Match, partner: Partner, caller: Caller, adoptions: dict[str, float]
+) -> Candidate:
+    notes = visible_notes(partner, caller)[:NOTES_SHOWN]
+    evidence = match.evidence
+    if evidence and evidence["kind"] == "note" and not caller.sees_notes:
+        evidence = None  # viewers see no negotiation notes, not even as evidence
+    return Candidate(
+        rank=match.rank,
+        score=round(match.score, 6),
+        partner=PartnerSummary.model_validate(partner),
+        why=match.why,
+        matched=match.matched,
+        evidence=Evidence(**evidence) if evidence else None,
+        signals={k: round(v, 4) for k, v in match.signals.items()},
+        notes=[CandidateNote.model_validate(n, from_attributes=True) for n in notes],
+        adoptions=adoptions,
+    )

