@@ -8,8 +8,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.tables import CatalogState, utcnow
@@ -23,11 +24,16 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # hide_parameters: a database error's message must not carry note bodies or terms into logs.
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -84,15 +90,26 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def bump_generation(session: Session) -> int:
-    """Mark the catalog as changed; replicas compare this number with their index's."""
-    state = session.get(CatalogState, 1)
-    if state is None:
-        state = CatalogState(id=1, generation=0)
-        session.add(state)
-    state.generation += 1
-    state.updated_at = utcnow()
-    session.flush()
-    return state.generation
+    """Mark the catalog as changed; replicas compare this number with their index's.
+
+    One atomic UPDATE: a read-then-write would let two concurrent PostgreSQL transactions
+    (READ COMMITTED) both write the same number, and replicas would miss one of the changes.
+    """
+    bump = (
+        update(CatalogState)
+        .where(CatalogState.id == 1)
+        .values(generation=CatalogState.generation + 1, updated_at=utcnow())
+        .returning(CatalogState.generation)
+    )
+    generation = session.execute(bump, execution_options={"synchronize_session": False}).scalar()
+    if generation is None:  # the first change ever: create the row (a concurrent first wins)
+        try:
+            with session.begin_nested():
+                session.add(CatalogState(id=1, generation=1, updated_at=utcnow()))
+            return 1
+        except IntegrityError:
+            generation = session.execute(bump, execution_options={"synchronize_session": False}).scalar_one()
+    return generation
 
 
 def current_generation(session: Session) -> int:

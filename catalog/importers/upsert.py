@@ -52,11 +52,13 @@ class ImportReport:
 def upsert_partners(
     session: Session, source: str, records: Iterable[dict[str, Any]], report: ImportReport
 ) -> dict[str, Partner]:
-    """Create or update each record's partner in place; unchanged rows are skipped."""
+    """Create or update each record's partner in place; unchanged rows are skipped.
+
+    Returns every partner of the source by external id, those of the records and the others.
+    """
     # Contacts are loaded with the partners: one query instead of one per partner.
     query = select(Partner).where(Partner.source == source).options(selectinload(Partner.contacts))
     existing = {p.external_id: p for p in session.scalars(query)}
-    by_external: dict[str, Partner] = {}
     for record in records:
         partner = existing.get(record["external_id"])
         if partner is None:
@@ -70,35 +72,34 @@ def upsert_partners(
             report.updated += 1
         else:
             report.skipped += 1
-        by_external[record["external_id"]] = partner
+        existing[record["external_id"]] = partner
     session.flush()
-    return by_external
+    return existing
 
 
 def upsert_notes(
     session: Session,
     source: str,
-    partner: Partner,
-    notes: Iterable[dict[str, Any]],
+    notes: Iterable[tuple[Partner, dict[str, Any]]],
     report: ImportReport,
 ) -> None:
-    known = {
-        n.external_id: n
-        for n in session.scalars(
-            select(NegotiationNote).where(
-                NegotiationNote.source == source, NegotiationNote.partner_id == partner.id
-            )
-        )
-    }
-    for record in notes:
+    """Create or update each (partner, note) pair; one query for all of the source's notes.
+
+    Notes are matched by external id within the source, not the partner: a note moved to another
+    partner is updated in place instead of colliding with the unique (source, external_id).
+    """
+    query = select(NegotiationNote).where(NegotiationNote.source == source)
+    known = {n.external_id: n for n in session.scalars(query)}
+    for partner, record in notes:
         note = known.get(record["external_id"])
         if note is None:
             note = NegotiationNote(source=source, external_id=record["external_id"])
             note.partner_id = partner.id
             _assign(note, record, NOTE_FIELDS)
             session.add(note)
+            known[note.external_id] = note
             report.notes_created += 1
-        elif _assign(note, record, NOTE_FIELDS):
+        elif _assign(note, {**record, "partner_id": partner.id}, NOTE_FIELDS + ("partner_id",)):
             report.notes_updated += 1
         else:
             report.notes_skipped += 1
@@ -133,11 +134,6 @@ def _text_key(values: tuple[str | None, ...]) -> tuple[str, ...]:
     return tuple(value or "" for value in values)
 
 
-def known_external_ids(session: Session, source: str) -> set[str]:
-    """External ids of the partners already stored under `source` (to check references early)."""
-    return set(session.scalars(select(Partner.external_id).where(Partner.source == source)))
-
-
 def apply_import(
     session: Session,
     source: str,
@@ -146,28 +142,32 @@ def apply_import(
 ) -> ImportReport:
     """Upsert partners (each record may carry "notes" and "contacts") and loose notes.
 
-    Loose notes name their partner by external id within `source`. The caller owns the
-    transaction: nothing is committed here, so a failure leaves the database unchanged.
+    Loose notes name their partner by external id within `source`; a note may carry an "origin"
+    (`file:line`) for the error when that partner is unknown. The caller owns the transaction:
+    nothing is committed here, so a failure leaves the database unchanged.
     """
     report = ImportReport()
     partners = upsert_partners(session, source, records, report)
-    for record in records:
-        if record.get("notes"):
-            upsert_notes(session, source, partners[record["external_id"]], record["notes"], report)
-    by_partner: dict[str, list[dict[str, Any]]] = {}
-    for partner_external_id, note in notes:
-        by_partner.setdefault(partner_external_id, []).append(note)
-    if by_partner:
-        known = {
-            p.external_id: p
-            for p in session.scalars(select(Partner).where(Partner.source == source))
-        }
-        missing = sorted(set(by_partner) - set(known))
-        if missing:
-            raise ImportFailed(
-                [f"notes name unknown partner {m!r} of source {source!r}" for m in missing]
-            )
-        for external_id, partner_notes in by_partner.items():
-            upsert_notes(session, source, known[external_id], partner_notes, report)
+    _check_partners_known(source, notes, partners)
+    pairs = [
+        (partners[record["external_id"]], note)
+        for record in records
+        for note in record.get("notes", [])
+    ]
+    pairs += [(partners[external_id], note) for external_id, note in notes]
+    upsert_notes(session, source, pairs, report)
     session.flush()
     return report
+
+
+def _check_partners_known(
+    source: str, notes: list[tuple[str, dict[str, Any]]], partners: dict[str, Partner]
+) -> None:
+    problems = [
+        f"{note.get('origin', 'notes')}: partner_external_id {external_id!r} is neither in this"
+        f" import nor stored under source {source!r}"
+        for external_id, note in notes
+        if external_id not in partners
+    ]
+    if problems:
+        raise ImportFailed(problems)
