@@ -5,9 +5,9 @@
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-RUN python -m venv /app/.venv
 # CPU-only torch first: an unpinned torch would pull a multi-GB CUDA build.
-RUN /app/.venv/bin/pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+RUN python -m venv /app/.venv \
+ && /app/.venv/bin/pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 COPY pyproject.toml README.md ./
 COPY catalog ./catalog
 COPY models ./models
@@ -20,11 +20,11 @@ ENV PATH=/app/.venv/bin:$PATH \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
     PARTNERMATCH_DATABASE_URL=sqlite:////data/partnermatch.db \
     PARTNERMATCH_INDEX_DIR=/data/index
-RUN useradd --create-home --uid 10001 partnermatch && mkdir /data && chown partnermatch /data
+RUN useradd --create-home --uid 10001 partnermatch && mkdir /data && chown 10001 /data
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
 COPY catalog/data ./catalog/data
-USER partnermatch
+USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
