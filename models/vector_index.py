@@ -1,0 +1,167 @@
+"""Exact inner-product search over L2-normalised vectors (FAISS), with string ids.
+
+`IndexIDMap2(IndexFlatIP)`: exact search (a few thousand partners need no approximation), ids
+removable in place. Filters become a FAISS IDSelector, so they apply before the cut to top-k.
+Saving is atomic: the index goes to a fresh file, then the meta JSON that names it replaces the
+old one with os.replace. A crash at any point leaves the previous (index, meta) pair intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+META_FILE = "meta.json"
+
+
+class IndexMismatch(Exception):
+    """The saved index was built by another model, dimension or catalog generation."""
+
+
+class VectorIndex:
+    def __init__(self, dimension: int):
+        self.dimension = dimension
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self._int_of: dict[str, int] = {}
+        self._id_of: dict[int, str] = {}
+        self._next = 0
+
+    def count(self) -> int:
+        return int(self._index.ntotal)
+
+    def ids(self) -> set[str]:
+        return set(self._int_of)
+
+    def build(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        self.__init__(self.dimension)  # type: ignore[misc]
+        self.add(ids, vectors)
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Add vectors; an id already present is replaced."""
+        vectors = self._checked(vectors, len(ids))
+        if len(set(ids)) != len(ids):
+            raise ValueError("duplicate ids in one add")
+        self.delete([i for i in ids if i in self._int_of])
+        keys = np.array([self._assign(i) for i in ids], dtype=np.int64)
+        if len(keys):
+            self._index.add_with_ids(vectors, keys)
+
+    def delete(self, ids: Collection[str]) -> None:
+        keys = [self._int_of.pop(i) for i in ids if i in self._int_of]
+        for key in keys:
+            del self._id_of[key]
+        if keys:
+            self._index.remove_ids(faiss.IDSelectorBatch(np.array(keys, dtype=np.int64)))
+
+    def search(
+        self, vectors: np.ndarray, k: int, allowed: Collection[str] | None = None
+    ) -> list[list[tuple[str, float]]]:
+        vectors = self._checked(vectors, None)
+        params = None
+        if allowed is not None:
+            keys = np.array([self._int_of[i] for i in allowed if i in self._int_of], dtype=np.int64)
+            if not len(keys):
+                return [[] for _ in range(len(vectors))]
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(keys))
+        k = min(k, self.count())
+        if k <= 0:
+            return [[] for _ in range(len(vectors))]
+        # A few queries over a few thousand vectors take well under a millisecond on one thread;
+        # FAISS's own OpenMP pool would only contend with the embedders' pools for 2 cores.
+        faiss.omp_set_num_threads(1 if len(vectors) <= 4 else (os.cpu_count() or 1))
+        scores, keys_found = self._index.search(vectors, k, params=params)
+        return [
+            [
+                (self._id_of[int(key)], float(score))
+                for key, score in zip(row_keys, row_scores, strict=True)
+                if key >= 0  # FAISS pads with -1 when fewer than k pass the filter
+            ]
+            for row_keys, row_scores in zip(keys_found, scores, strict=True)
+        ]
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of some ids (reconstructed exactly from the flat index)."""
+        out = np.empty((len(ids), self.dimension), dtype=np.float32)
+        for row, doc_id in enumerate(ids):
+            out[row] = self._index.reconstruct(self._int_of[doc_id])
+        return out
+
+    def save(self, folder: Path | str, meta: dict[str, Any]) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        index_name = f"index-{uuid.uuid4().hex}.faiss"
+        write_atomic(folder / index_name, faiss.serialize_index(self._index).tobytes())
+        full_meta = {
+            **meta, "dimension": self.dimension, "index_file": index_name,
+            "ids": {doc_id: key for doc_id, key in self._int_of.items()}, "next": self._next,
+        }
+        # The meta replacement is the commit point: until it lands, the old meta names the old file.
+        write_atomic(folder / META_FILE, json.dumps(full_meta).encode())
+        _remove_stale(folder, keep=index_name)
+
+    def load(self, folder: Path | str, expect: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Load a saved index; raises IndexMismatch if `expect` differs from the saved meta."""
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / META_FILE).read_text())
+        except (OSError, ValueError) as error:
+            raise IndexMismatch(f"no readable index meta in {folder}: {error}") from None
+        wanted = {"dimension": self.dimension, **(expect or {})}
+        for key, value in wanted.items():
+            if meta.get(key) != value:
+                raise IndexMismatch(f"saved index has {key}={meta.get(key)!r}, expected {value!r}")
+        data = np.fromfile(folder / meta["index_file"], dtype=np.uint8)
+        index = faiss.deserialize_index(data)
+        if index.ntotal != len(meta["ids"]) or index.d != self.dimension:
+            raise IndexMismatch(f"saved index in {folder} does not match its meta")
+        self._index = index
+        self._int_of = {doc_id: int(key) for doc_id, key in meta["ids"].items()}
+        self._id_of = {key: doc_id for doc_id, key in self._int_of.items()}
+        self._next = int(meta["next"])
+        return meta
+
+    def _assign(self, doc_id: str) -> int:
+        key, self._next = self._next, self._next + 1
+        self._int_of[doc_id], self._id_of[key] = key, doc_id
+        return key
+
+    def _checked(self, vectors: np.ndarray, rows: int | None) -> np.ndarray:
+        vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        if vectors.shape[1] != self.dimension or (rows is not None and len(vectors) != rows):
+            raise ValueError(f"expected {rows or 'n'} x {self.dimension} vectors, got {vectors.shape}")
+        return vectors
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, os.replace, fsync the folder: all or nothing."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _remove_stale(folder: Path, keep: str) -> None:
+    """Old index files and temp files left by a crashed save."""
+    for path in folder.iterdir():
+        stale_index = path.name.startswith("index-") and path.name != keep
+        if stale_index or path.name.endswith(".tmp"):
+            path.unlink(missing_ok=True)

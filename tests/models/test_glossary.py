@@ -1,0 +1,49 @@
+import pytest
+
+from models.glossary import DEFAULT_PATH, Glossary, GlossaryError
+
+
+def test_japanese_query_expands_to_english_terms(glossary):
+    expansion = glossary.expand("毎月届く定期便を始めたい")
+    assert expansion.language == "ja"
+    assert [e.id for e in expansion.entries] == ["subscriptions"]
+    assert "recurring order" in expansion.terms_en
+    assert expansion.terms == expansion.terms_en
+    assert expansion.labels == ("定期購入",)
+
+
+def test_english_terms_match_whole_words(glossary):
+    expansion = glossary.expand("Sell Gift Cards and manage recurring orders")
+    assert [e.id for e in expansion.entries] == ["subscriptions", "gift-cards"] or [
+        e.id for e in expansion.entries] == ["gift-cards", "subscriptions"]
+    assert "ギフトカード" in expansion.terms_ja
+    assert glossary.expand("a giftcard").entries == ()  # not a word boundary match
+    assert glossary.expand("Translate, please").labels == ("translation",)
+    assert glossary.expand("customs translations").entries == ()  # plurals are listed, not folded
+
+
+def test_a_shorter_form_inside_a_longer_match_is_ignored(glossary):
+    # ギフト (gifts) is inside ギフトカード (gift cards): only the longer concept is meant.
+    assert [e.id for e in glossary.expand("ギフトカードを売りたい").entries] == ["gift-cards"]
+    assert [e.id for e in glossary.expand("ギフトを包みたい").entries] == ["gifts"]
+
+
+def test_full_width_forms_match_after_nfkc(glossary):
+    assert [e.id for e in glossary.expand("ｻﾌﾞｽｸを導入").entries] == ["subscriptions"]
+
+
+def test_labels_follow_the_language(glossary):
+    entry = glossary.by_id["translation"]
+    assert glossary.label(entry, "ja") == "多言語化"
+    assert glossary.label(entry, "en") == "translation"
+
+
+def test_malformed_entries_are_refused(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("entries:\n  - ja: [定期便]\n", encoding="utf-8")
+    with pytest.raises(GlossaryError):
+        Glossary.load(path)
+
+
+def test_default_path_is_the_packaged_file():
+    assert DEFAULT_PATH.parent.name == "data" and DEFAULT_PATH.parent.parent.name == "models"
