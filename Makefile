@@ -21,6 +21,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(BIN)/partnermatch import catalog catalog/data/demo_catalog.yaml
+	$(BIN)/partnermatch demo-data
 
 run: demo
 	$(BIN)/partnermatch serve --host $(HOST) --port $(PORT)

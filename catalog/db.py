@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import DateTime, Engine, create_engine, event, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,11 +31,28 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+        engine.dialect.colspecs = {**engine.dialect.colspecs, DateTime: _UtcDateTime}
         return engine
     # hide_parameters: a database error's message must not carry note bodies or terms into logs.
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
     )
+
+
+class _UtcDateTime(sqlite.DATETIME):
+    """SQLite keeps no time zone, and every time stored is UTC: read it back as UTC, as
+    PostgreSQL does, so both engines answer the same (an API time always has its offset)."""
+
+    def result_processor(self, dialect, coltype):  # type: ignore[no-untyped-def]
+        parse = super().result_processor(dialect, coltype)
+
+        def process(value):  # type: ignore[no-untyped-def]
+            value = parse(value) if parse else value
+            if self.timezone and value is not None and value.tzinfo is None:
+                return value.replace(tzinfo=UTC)
+            return value
+
+        return process
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

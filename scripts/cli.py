@@ -12,9 +12,12 @@ from rich.console import Console
 from catalog.db import bump_generation
 from catalog.importers.upsert import ImportFailed, ImportReport
 from catalog.repository import catalog_stats
+from scripts import backup as backup_command
+from scripts import bench as bench_command
 from scripts import demo_data, feedback_replay, report
 from scripts import evaluate as evaluate_command
 from scripts import keys as keys_command
+from scripts import load as load_command
 from scripts.runtime import open_runtime
 
 app = typer.Typer(help="partnermatch: partner recommendations for a Shopify agency.", no_args_is_help=True)
@@ -29,6 +32,10 @@ app.command("evaluate")(evaluate_command.evaluate)
 app.command("demo-data")(demo_data.demo_data)
 app.command("report")(report.report)
 app.command("feedback-replay")(feedback_replay.feedback_replay)
+app.command("backup")(backup_command.backup)
+app.command("restore")(backup_command.restore)
+app.command("load")(load_command.load)
+app.command("bench")(bench_command.bench)
 console = Console(stderr=True)
 
 

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +22,7 @@ from service.context import request_id_var
 from service.matching import Matcher
 from service.observability import Metrics, configure_logging
 from service.routes import (
+    admin,
     feedback,
     health,
     initiatives,
@@ -42,13 +44,14 @@ def create_app(settings: Settings, matcher_factory: MatcherFactory = Matcher) ->
         version="0.1.0",
         description="Partner recommendations for a Shopify agency: catalog, matching, notes, KPIs.",
         lifespan=_lifespan(settings, matcher_factory),
+        responses=errors.ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     errors.install(app)
     for module in (health, recommendations, partners, notes, slack,
-                   feedback, introductions, initiatives, kpis):
+                   feedback, introductions, initiatives, kpis, admin):
         app.include_router(module.router)
     app.add_middleware(RequestContext, app_ref=app, max_body=settings.max_body_bytes)
     return app
@@ -61,6 +64,7 @@ def _lifespan(settings: Settings, matcher_factory: MatcherFactory):  # type: ign
         await run_in_threadpool(upgrade, engine)
         app.state.db = engine
         app.state.sessions = session_factory(engine)
+        app.state.admission = anyio.Semaphore(settings.max_requests_in_flight)
         app.state.matcher = matcher_factory(settings, app.state.sessions)
         await run_in_threadpool(app.state.matcher.start)
         follower = asyncio.create_task(_follow_catalog(app, settings.index_poll_seconds))
@@ -110,15 +114,27 @@ class RequestContext:
             await send(message)
 
         try:
-            if self._declared_too_large(scope):
-                await _reject_too_large(send_with_id, self.max_body)
-            else:
-                await self.app(scope, self._limited(receive), send_with_id)
+            async with self._admitted():
+                await self._handle(scope, receive, send_with_id)
         except _BodyTooLarge:
             await _reject_too_large(send_with_id, self.max_body)
         finally:
             self._observe(scope, status["code"], time.perf_counter() - started)
             request_id_var.reset(token)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._declared_too_large(scope):
+            await _reject_too_large(send, self.max_body)
+        elif _nul_in_url(scope):
+            await _reject(send, 400, "bad_request", "NUL is not allowed in the URL")
+        else:
+            await self.app(scope, self._limited(receive), send)
+
+    def _admitted(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """At most `max_requests_in_flight` requests at once; the others wait here, in the event
+        loop, holding no thread and no database connection (none is rejected)."""
+        admission = getattr(self.app_ref.state, "admission", None)  # set by the lifespan
+        return admission if admission is not None else contextlib.nullcontext()
 
     def _declared_too_large(self, scope: Scope) -> bool:
         for name, value in scope.get("headers", []):
@@ -156,14 +172,22 @@ class _BodyTooLarge(Exception):
 
 
 async def _reject_too_large(send: Send, limit: int) -> None:
+    await _reject(send, 413, "payload_too_large", f"request bodies are limited to {limit} bytes")
+
+
+async def _reject(send: Send, status: int, error: str, detail: str) -> None:
     import json
 
-    body = json.dumps(
-        errors.error_body("payload_too_large", f"request bodies are limited to {limit} bytes")
-    ).encode()
-    await send({"type": "http.response.start", "status": 413,
+    body = json.dumps(errors.error_body(error, detail)).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})
+
+
+def _nul_in_url(scope: Scope) -> bool:
+    # A NUL can't be stored or compared by PostgreSQL: refused here, once, for every route.
+    query = scope.get("query_string", b"")
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
 
 
 def _route_template(scope: Scope) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from service.errors import Forbidden, Unauthorized
 from service.matching import Matcher
 from service.settings import Settings
 
+log = logging.getLogger(__name__)
 bearer = HTTPBearer(auto_error=False, description="An API key from `partnermatch keys create`.")
 
 
@@ -41,7 +43,10 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
         changed = session.info.pop("changed_partners", None)
         if changed:
-            request.app.state.matcher.refresh(session, changed, session.info.pop("generation"))
+            try:
+                request.app.state.matcher.refresh(changed, session.info.pop("generation"))
+            except Exception:  # committed already: the follower's sync catches the index up
+                log.exception("index refresh failed after commit")
 
 
 def catalog_changed(session: Session, *partner_ids: str) -> None:
@@ -52,7 +57,9 @@ def catalog_changed(session: Session, *partner_ids: str) -> None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope: commit before the response is sent, so a 2xx is only ever sent for a
+# committed write (FastAPI's default runs the exit code after the response).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_caller(
@@ -62,12 +69,21 @@ def get_caller(
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer API key")
-    caller = find_key(session, credentials.credentials)
+    caller = _find_caller(request, session, credentials.credentials)
     if caller is None:
         raise Unauthorized("unknown or revoked API key")
     request.app.state.limiter.check(caller.id)
     request.state.caller = caller
     return caller
+
+
+def _find_caller(request: Request, session: Session, key: str) -> Caller | None:
+    if session.in_transaction():  # another dependency has begun the request's transaction
+        return find_key(session, key)
+    # Else a short read of its own, so the request's transaction (on SQLite: the write lock)
+    # starts only when the route needs the database: a search does not run under the lock.
+    with request.app.state.sessions() as own:
+        return find_key(own, key)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

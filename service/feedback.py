@@ -12,6 +12,7 @@ from catalog.tables import Feedback, Introduction, Partner, RecommendationReques
 from service.audit import audit
 from service.auth import Caller
 from service.errors import BadRequest, NotFound
+from service.introductions import adoption_changed
 
 VERDICT_STATUS = {"proposed": "proposed", "adopted": "adopted", "not_a_fit": "rejected"}
 
@@ -25,11 +26,13 @@ def record_feedback(
     client: str | None = None,
     comment: str | None = None,
     dedupe_key: str | None = None,
+    adoption_signal: bool = True,
 ) -> Introduction:
     """Record a verdict and create or update the Introduction of that partner for that request.
 
     A retry (the same dedupe key, by default request + partner + verdict + caller) records nothing
-    new and returns the same introduction.
+    new and returns the same introduction. When the verdict moves the partner's adoption rate,
+    the partner is re-indexed (with `adoption_signal` on), so the next ranking uses it.
     """
     if verdict not in VERDICT_STATUS:
         raise BadRequest(f"verdict must be one of {', '.join(VERDICT_STATUS)}")
@@ -41,8 +44,9 @@ def record_feedback(
     key = dedupe_key or f"{request_id}:{partner_id}:{verdict}:{caller.id}"
     previous = session.scalar(select(Feedback).where(Feedback.dedupe_key == key))
     if previous is not None:
-        return _introduction(session, request, partner_id, client)
-    introduction = _introduction(session, request, partner_id, client)
+        return _introduction(session, request, partner_id, client)[0]
+    introduction, created = _introduction(session, request, partner_id, client)
+    before = None if created else introduction.status
     _advance(introduction, VERDICT_STATUS[verdict])
     feedback = Feedback(
         request_id=request_id, partner_id=partner_id, verdict=verdict, caller=caller.label,
@@ -53,6 +57,8 @@ def record_feedback(
             session.add(feedback)
     except IntegrityError:  # a concurrent retry won the race: same outcome, nothing more to do
         return introduction
+    if adoption_signal:
+        adoption_changed(session, introduction.partner, before, introduction.status)
     audit(session, caller.label, "feedback", "introduction", introduction.id,
           {"verdict": verdict, "request_id": request_id, "partner_id": partner_id})
     return introduction
@@ -60,7 +66,7 @@ def record_feedback(
 
 def _introduction(
     session: Session, request: RecommendationRequest, partner_id: str, client: str | None
-) -> Introduction:
+) -> tuple[Introduction, bool]:
     introduction = session.scalar(
         select(Introduction).where(
             Introduction.request_id == request.id, Introduction.partner_id == partner_id
@@ -74,9 +80,10 @@ def _introduction(
         )
         session.add(introduction)
         session.flush()
-    elif client and not introduction.client:
+        return introduction, True
+    if client and not introduction.client:
         introduction.client = client
-    return introduction
+    return introduction, False
 
 
 def _advance(introduction: Introduction, status: str) -> None:

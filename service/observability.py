@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
+import traceback
 from datetime import UTC, datetime
 
+import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy.exc import StatementError
 
 from service.context import request_id_var
 
@@ -27,6 +31,30 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def,override]  # noqa: N802
+        """The traceback, with database errors told by class, SQLSTATE and SQL only: their
+        messages may quote stored values (PostgreSQL's "Failing row contains (...)")."""
+        error = ei[1]
+        parts, seen = [], set()
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            parts.append(f"{frames}{type(error).__module__}.{type(error).__qualname__}: "
+                         f"{_safe_message(error)}")
+            error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        return "\n(raised while handling, or caused by:)\n".join(reversed(parts))
+
+
+def _safe_message(error: BaseException) -> str:
+    if isinstance(error, StatementError):
+        original = error.orig
+        state = getattr(original, "sqlstate", None) or getattr(original, "sqlite_errorname", None)
+        return f"{type(original).__name__} ({state}) in SQL: {error.statement}"
+    if isinstance(error, psycopg.Error | sqlite3.Error):
+        state = getattr(error, "sqlstate", None) or getattr(error, "sqlite_errorname", None)
+        return f"database error ({state})"
+    return str(error)
 
 
 def configure_logging(level: str) -> None:

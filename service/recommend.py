@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.tables import Introduction, NegotiationNote, Partner, RecommendationRequest
 from models.engine import Match
+from models.explain import why
 from service.auth import Caller
 from service.matching import Matcher
 from service.schemas import (
@@ -39,7 +40,7 @@ def recommend(
     partners = _partners(session, ids)
     adoptions = _adoptions(session, ids)
     candidates = [
-        _candidate(match, partners[match.id], caller, adoptions.get(match.id, {}))
+        _candidate(match, partners[match.id], caller, adoptions.get(match.id, {}), result.language)
         for match in result.candidates
         if match.id in partners
     ]
@@ -102,18 +103,27 @@ def visible_notes(partner: Partner, caller: Caller) -> list[NegotiationNote]:
     ]
 
 
+def explanation(match: Match, caller: Caller, language: str) -> tuple[dict[str, str] | None, str]:
+    """The evidence and one-line reason this caller may read.
+
+    Viewers see no negotiation notes, so evidence quoted from a note is dropped and the reason
+    is rebuilt without it.
+    """
+    if match.evidence and match.evidence["kind"] == "note" and not caller.sees_notes:
+        return None, why(match.matched, None, language)  # type: ignore[arg-type]
+    return match.evidence, match.why
+
+
 def _candidate(
-    match: Match, partner: Partner, caller: Caller, adoptions: dict[str, float]
+    match: Match, partner: Partner, caller: Caller, adoptions: dict[str, float], language: str
 ) -> Candidate:
     notes = visible_notes(partner, caller)[:NOTES_SHOWN]
-    evidence = match.evidence
-    if evidence and evidence["kind"] == "note" and not caller.sees_notes:
-        evidence = None  # viewers see no negotiation notes, not even as evidence
+    evidence, reason = explanation(match, caller, language)
     return Candidate(
         rank=match.rank,
         score=round(match.score, 6),
         partner=PartnerSummary.model_validate(partner),
-        why=match.why,
+        why=reason,
         matched=match.matched,
         evidence=Evidence(**evidence) if evidence else None,
         signals={k: round(v, 4) for k, v in match.signals.items()},

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 PartnerKind = Literal["app", "integration", "service_partner", "platform", "agency"]
 PartnerType = Literal["reseller", "system_integration", "brand_collaboration", "referral"]
@@ -19,6 +19,28 @@ Tags = Field(default_factory=list, max_length=100)
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _storable_text(self) -> Self:
+        """NUL and unpaired surrogates can't be stored (PostgreSQL, UTF-8): refused with a 422."""
+        for name, value in self:
+            if not _storable(value):
+                raise ValueError(f"{name}: text must not contain NUL or unpaired surrogates")
+        return self
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")  # fails on an unpaired surrogate
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in value
+    if isinstance(value, list | tuple):
+        return all(_storable(v) for v in value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    return True
 
 
 class Output(BaseModel):
@@ -287,3 +309,12 @@ class RecommendationRead(BaseModel):
     language: str
     took_ms: float
     candidates: list[Candidate]
+
+
+# Admin
+
+
+class ReindexRead(BaseModel):
+    partners: int
+    generation: int
+    took_ms: float

@@ -38,15 +38,22 @@ class Settings(BaseSettings):
         default=True, description="Rank with each partner's adoption history (a bounded prior)."
     )
     gap_threshold: float = Field(
-        default=0.03,
+        default=0.034,
         description="A request whose best relevance (fused reciprocal-rank score: about 0.041 at "
-        "most for English, 0.049 for Japanese) is under this is a coverage gap; under 0.03 no "
-        "partner comes first in even two of the three channels.",
+        "most for English, 0.049 for Japanese) is under this is a coverage gap. Without the "
+        "keyword channel a partner scores at most 0.033 (Japanese) or 0.025 (English): under "
+        "0.034, no listing near the top uses the need's words or the glossary's terms for it.",
     )
 
     # HTTP API
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 1024 * 1024
+    max_requests_in_flight: int = Field(
+        default=24,
+        description="Requests handled at once per process; more wait their turn. Kept under the "
+        "thread pool (40) and the database pool (30), so a request holding a row lock or "
+        "SQLite's write lock always gets a thread and a connection to commit with.",
+    )
     index_poll_seconds: float = 1.0
 
     # Slack

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A database of our own on the PostgreSQL server, dropped at the end of the run."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server (no schema yet), dropped afterwards."""
     name = f"partnermatch_test_{uuid.uuid4().hex[:8]}"
     admin = create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -36,6 +37,13 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of our own on the PostgreSQL server, dropped at the end of the run."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -101,7 +101,7 @@ def update_partner(
     """Change the fields sent; the index follows at once."""
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
-        if value is None and name in _REQUIRED:
+        if value is None and not Partner.__table__.c[name].nullable:
             raise BadRequest(f"{name} cannot be null")
         setattr(partner, name, value)
     if "status" in changes:
@@ -122,7 +122,3 @@ def archive_partner(partner: PartnerDep, session: SessionDep, caller: ManagerDep
         audit(session, caller.label, "archive", "partner", partner.id, {"status": "archived"})
         catalog_changed(session, partner.id)
     return present(partner, caller)
-
-
-_REQUIRED = {"name", "kind", "status"}
-

@@ -137,32 +137,3 @@ def running(
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Running(app=app, client=client, keys=keys, sessions=sessions, ids=ids)
 
-
-@dataclass
-class Seeded:
-    """A seeded catalog and its settings, for tests that build and serve the app themselves."""
-
-    settings: Settings
-    sessions: sessionmaker[Session]
-    keys: dict[str, str]
-    ids: dict[str, str]
-    matcher_factory: Callable[[Settings, Any], Matcher]
-
-    def app(
-        self, matcher_factory: Callable[[Settings, Any], Matcher] | None = None, **settings: Any
-    ) -> FastAPI:
-        return create_app(
-            self.settings.model_copy(update=settings), matcher_factory or self.matcher_factory
-        )
-
-
-@pytest.fixture
-def seeded(
-    db_engine: Engine, tmp_path: Path, matcher_factory: Callable[[Settings, Any], Matcher]
-) -> Seeded:
-    """Like `running`, but the app is left to the test (to serve it over real HTTP, say)."""
-    url = db_engine.url.render_as_string(hide_password=False)
-    settings = Settings(database_url=url, index_dir=tmp_path / "index", index_poll_seconds=0.2)
-    sessions = session_factory(db_engine)
-    keys, ids = seed(sessions)
-    return Seeded(settings, sessions, keys, ids, matcher_factory)

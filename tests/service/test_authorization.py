@@ -43,6 +43,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/initiatives/{initiative_id}"): "partner_manager",
     ("GET", "/v1/kpis"): "partner_manager",
     ("GET", "/v1/gaps"): "partner_manager",
+    ("POST", "/v1/admin/reindex"): "admin",
     ("POST", "/slack/commands"): SIGNED,
     ("POST", "/slack/interactions"): SIGNED,
 }

@@ -1,0 +1,46 @@
+"""`partnermatch backup FILE` and `partnermatch restore FILE`: the whole database as JSON lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catalog.backup import BackupError
+from catalog.backup import backup as write_backup
+from catalog.backup import restore as read_backup
+from scripts.runtime import open_runtime
+from service.audit import audit
+from service.matching import Matcher
+
+
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (JSON lines)")],
+) -> None:
+    """Back up catalog, notes, contacts, introductions, feedback, initiatives, audit log and
+    API keys (hashes only) from one consistent snapshot."""
+    runtime = open_runtime()
+    report = write_backup(runtime.engine, file)
+    typer.echo(json.dumps({"file": str(file), "rows": report.rows, "total": report.total}))
+
+
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `partnermatch backup`")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the contents of a database that is not empty")
+    ] = False,
+) -> None:
+    """Restore a backup in one transaction, then rebuild the index from the restored catalog."""
+    runtime = open_runtime()
+    try:
+        report = read_backup(runtime.engine, file, force=force)
+    except BackupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    with runtime.transaction() as session:
+        audit(session, "cli", "restore", "database", file.name, {"rows": report.total})
+    partners = Matcher(runtime.settings, runtime.sessions).rebuild()
+    typer.echo(json.dumps({"file": str(file), "rows": report.rows, "total": report.total,
+                           "indexed_partners": partners}))

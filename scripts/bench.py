@@ -1,0 +1,213 @@
+"""`partnermatch bench`: speed and scale on this machine, printed as a table and as JSON.
+
+For each catalog size: import (the real Shopify listings, plus generated variants past 4,750),
+index build throughput, cold start of `partnermatch serve` with the saved index, recommendation
+latency over HTTP with 1 and with N concurrent clients, throughput, the server's peak memory;
+and in the same run the bare baseline: encode the query with all-MiniLM-L6-v2 and search an exact
+FAISS index, in process. The baseline's index holds random unit vectors of the catalog's size:
+its timing does not depend on what the vectors say, and it saves encoding the catalog twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import numpy as np
+import typer
+
+from catalog.db import bump_generation
+from catalog.importers.shopify import SOURCE, read_appstore
+from catalog.importers.upsert import apply_import
+from scripts.runtime import open_runtime
+from service.auth import create_key
+from service.settings import Settings
+
+QUERIES = [
+    "定期購入を入れたい", "コンビニ決済と後払いに対応したい", "商品レビューを集めたい",
+    "ストアを多言語化したい", "配送日時指定をつけたい", "ポイントと会員ランクを導入したい",
+    "subscriptions with automatic monthly deliveries", "collect product reviews with photos",
+    "translate the storefront", "pre-orders for items not in stock yet",
+    "abandoned cart emails", "loyalty points and rewards", "wholesale price lists for B2B",
+    "sync inventory with our warehouse", "gift wrapping at checkout", "live chat support",
+]
+
+
+def bench(
+    sizes: Annotated[str, typer.Option(help="Catalog sizes, comma-separated")] = "5000,10000",
+    appstore: Annotated[Path, typer.Option(help="The Shopify App Store export folder")] = Path(
+        "../shared/data/shopify-app-store-2020"
+    ),
+    requests: Annotated[int, typer.Option(help="Requests per latency run")] = 300,
+    clients: Annotated[int, typer.Option(help="Concurrent clients of the second run")] = 8,
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON here")] = None,
+) -> None:
+    """Measure latency, throughput, build speed, cold start and memory; print a table and JSON."""
+    records = read_appstore(appstore)
+    results = [
+        _bench_size(int(size), records, requests, clients) for size in sizes.split(",") if size
+    ]
+    report = {"machine": _machine(), "results": results}
+    typer.echo(_table(results))
+    text = json.dumps(report, indent=2)
+    typer.echo(text)
+    if out:
+        out.write_text(text)
+
+
+def _bench_size(size: int, records: list[dict[str, Any]], requests: int, clients: int) -> dict:  # type: ignore[type-arg]
+    with tempfile.TemporaryDirectory(prefix=f"pm-bench-{size}-") as folder:
+        settings = Settings(
+            database_url=f"sqlite:///{folder}/bench.db", index_dir=Path(folder) / "index"
+        )
+        runtime = open_runtime(settings)
+        started = time.perf_counter()
+        with runtime.transaction() as session:
+            apply_import(session, SOURCE, _catalog(records, size))
+            bump_generation(session)
+            _, key = create_key(session, "bench", "pm")
+        imported = time.perf_counter() - started
+        started = time.perf_counter()
+        count = runtime.matcher.rebuild()
+        build = time.perf_counter() - started
+        baseline = _baseline(count, requests)
+        runtime.engine.dispose()
+        env = {**os.environ, "PARTNERMATCH_DATABASE_URL": settings.database_url,
+               "PARTNERMATCH_INDEX_DIR": str(settings.index_dir)}
+        server, base, cold = _serve(env)
+        try:
+            one = _latency(base, key, requests, 1)
+            many = _latency(base, key, requests, clients)
+            memory = _peak_rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return {
+        "partners": count, "import_s": round(imported, 2), "build_s": round(build, 2),
+        "build_partners_per_s": round(count / build, 1), "cold_start_s": round(cold, 2),
+        "http_1_client": one, f"http_{clients}_clients": many, "peak_rss_mb": memory,
+        "bare_baseline": baseline,
+        "service_p50_over_bare_p50": round(one["p50_ms"] / baseline["p50_ms"], 2),
+    }
+
+
+def _catalog(records: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+    """The real listings, then variants of them (another id, a suffixed name) up to `size`."""
+    out = list(records[:size])
+    variant = 0
+    while len(out) < size:
+        variant += 1
+        for record in records[: size - len(out)]:
+            out.append({**record, "external_id": f"{record['external_id']}-v{variant}",
+                        "name": f"{record['name']} ({variant})"})
+    return out
+
+
+def _baseline(count: int, requests: int) -> dict[str, float]:
+    import faiss
+
+    from models.embedders import make_embedder
+
+    embedder = make_embedder("bundled:all-MiniLM-L6-v2")
+    assert embedder is not None
+    vectors = np.random.default_rng(0).standard_normal((count, embedder.dimension)).astype("float32")
+    faiss.normalize_L2(vectors)
+    index = faiss.IndexFlatIP(embedder.dimension)
+    index.add(vectors)
+    timings = []
+    for i in range(requests):
+        started = time.perf_counter()
+        query = embedder.encode_queries([QUERIES[i % len(QUERIES)]])
+        index.search(query, 10)
+        timings.append((time.perf_counter() - started) * 1000)
+    return _percentiles(timings)
+
+
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen, str, float]:  # type: ignore[type-arg]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "scripts.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    while time.perf_counter() - started < 600:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return server, base, time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    server.kill()
+    raise RuntimeError("the server did not become ready in 600 s")
+
+
+def _latency(base: str, key: str, requests: int, clients: int) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def worker(share: int, offset: int) -> list[float]:
+        timings = []
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            for i in range(share):
+                body = {"query": QUERIES[(offset + i) % len(QUERIES)], "top_k": 10}
+                started = time.perf_counter()
+                answer = client.post("/v1/recommendations", json=body)
+                timings.append((time.perf_counter() - started) * 1000)
+                answer.raise_for_status()
+        return timings
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        shares = [pool.submit(worker, requests // clients, n * 7) for n in range(clients)]
+        timings = [t for future in shares for t in future.result()]
+    elapsed = time.perf_counter() - started
+    return {**_percentiles(timings), "requests_per_s": round(len(timings) / elapsed, 1)}
+
+
+def _percentiles(timings: list[float]) -> dict[str, float]:
+    ordered = sorted(timings)
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": at(0.95), "p99_ms": at(0.99)}
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def _machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+
+
+def _table(results: list[dict]) -> str:  # type: ignore[type-arg]
+    lines = [
+        "| partners | build/s | cold start s | p50 ms | p95 ms | p99 ms | N-client p50 | N-client p99 |"
+        " req/s (N) | bare p50 ms | service/bare | peak MB |",
+        "|" + " --- |" * 12,
+    ]
+    for r in results:
+        many = next(v for k, v in r.items() if k.startswith("http_") and k != "http_1_client")
+        one = r["http_1_client"]
+        lines.append(
+            f"| {r['partners']} | {r['build_partners_per_s']} | {r['cold_start_s']} | {one['p50_ms']} | "
+            f"{one['p95_ms']} | {one['p99_ms']} | {many['p50_ms']} | {many['p99_ms']} | "
+            f"{many['requests_per_s']} | {r['bare_baseline']['p50_ms']} | "
+            f"{r['service_p50_over_bare_p50']} | {r['peak_rss_mb']} |"
+        )
+    return "\n".join(lines)

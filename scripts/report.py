@@ -1,0 +1,41 @@
+"""`partnermatch report`: the partnership KPIs, top partners, gaps and trend charts, in a file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from models.glossary import Glossary
+from scripts.runtime import open_runtime
+from service.kpis import Period, default_period
+from service.report import FORMATS, build_report, default_out, render
+
+
+def report(
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD "
+                                              "(default: 12 calendar months back)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, included (default: today)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html (with charts), md or csv")] = "html",
+    out: Annotated[Path | None, typer.Option(help="Output file (default: named by the period)")] = None,
+) -> None:
+    """Write the partnership report for a period: HTML with inline PNG charts, Markdown or CSV."""
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="--format")
+    try:
+        last = date.fromisoformat(end) if end else date.today()
+        first = date.fromisoformat(start) if start else default_period(last).start
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    if first > last:
+        raise typer.BadParameter("--from is after --to")
+    period = Period(first, last)
+    runtime = open_runtime()
+    glossary = Glossary.load(runtime.settings.glossary_path)
+    with runtime.sessions() as session:
+        data = build_report(session, period, glossary, runtime.settings.gap_threshold)
+    path = out or Path(default_out(fmt, period))
+    path.write_text(render(data, fmt), encoding="utf-8")
+    typer.echo(str(path))

@@ -1,0 +1,8 @@
+"""The Slack bot: `/partners` for PMs, Block Kit answers and feedback buttons.
+
+One more thin adapter over the same use cases as the HTTP API (`recommend`, `record_feedback`).
+"""
+
+from service.slack.routes import router
+
+__all__ = ["router"]

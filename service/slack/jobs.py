@@ -1,0 +1,293 @@
+"""The Slack bot's work, done after Slack has had its answer: search, record feedback, post back.
+
+Each job runs in a worker thread (the search is CPU-bound) and calls the same functions as the HTTP
+API: `recommend` and `record_feedback`. Retried or replayed requests are recognised in the database
+(a recommendation id derived from the trigger, the feedback's unique dedupe key), so they do
+nothing twice, whichever process they reach.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+import httpx
+from fastapi import FastAPI
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from catalog.db import transaction
+from catalog.tables import Feedback, Partner, RecommendationRequest
+from models.engine import Match
+from models.text import Language
+from service.auth import Caller
+from service.errors import DomainError, NotFound
+from service.feedback import record_feedback
+from service.matching import Matcher
+from service.recommend import explanation, recommend, visible_notes
+from service.schemas import Candidate, ClientInfo, Filters, RecommendationCreate, RecommendationRead
+from service.settings import Settings
+from service.slack import blocks
+from service.slack.blocks import PAGE, Answer, ButtonRef, CandidateView, NoteView
+
+log = logging.getLogger(__name__)
+MAX_SHOWN = 50  # the API's top_k limit
+FAILED = "⚠️ 検索に失敗しました。もう一度お試しください / Something went wrong; please try again."
+NEEDS_PM = "フィードバックには pm 以上の権限が必要です / Feedback needs the pm role or higher."
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    matcher: Matcher
+
+    @classmethod
+    def of(cls, app: FastAPI) -> Context:
+        return cls(app.state.settings, app.state.sessions, app.state.matcher)
+
+
+@dataclass(frozen=True)
+class Command:
+    caller: Caller
+    user: str
+    channel: str
+    query: str
+    public: bool
+    shared: bool  # the payload says the channel is shared with another organisation
+    response_url: str
+    trigger_id: str
+
+
+@dataclass(frozen=True)
+class Click:
+    caller: Caller
+    user: str
+    channel: str
+    action: str  # a key of blocks.VERDICTS, or "more"
+    ref: ButtonRef
+    response_url: str
+    replay_key: str  # action_ts, or the trigger id: the same for a replay of the same click
+
+
+def run_command(ctx: Context, command: Command) -> None:
+    _guarded(command.response_url, _answer_command, ctx, command)
+
+
+def run_click(ctx: Context, click: Click) -> None:
+    job = _more if click.action == "more" else _feedback
+    _guarded(click.response_url, job, ctx, click)
+
+
+def _guarded(response_url: str, job: Callable[..., None], *args: Any) -> None:
+    # A background job has no caller to raise to: tell the Slack user instead of failing silently.
+    try:
+        job(*args)
+    except DomainError as error:
+        post(response_url, {**blocks.notice(f"⚠️ {error.detail}"), "replace_original": False})
+    except Exception:
+        log.exception("slack job failed")
+        post(response_url, {**blocks.notice(FAILED), "replace_original": False})
+
+
+def _answer_command(ctx: Context, command: Command) -> None:
+    notes = not command.public and not command.shared and channel_allows_notes(
+        ctx.settings, command.channel
+    )
+    body = RecommendationCreate(query=command.query[:2000], top_k=PAGE)
+    read = _recommend_once(ctx, f"command:{command.trigger_id}", shown_as(command.caller, notes),
+                           lambda _session: body)
+    if read is not None:
+        post(command.response_url, blocks.answer_message(
+            _answer(read, command.query, 0, command.public, notes)))
+
+
+def _more(ctx: Context, click: Click) -> None:
+    """The next page: the same request asked again for more candidates, recorded as a new one."""
+    ref = click.ref
+    query = ""
+
+    def asked_again(session: Session) -> RecommendationCreate:
+        nonlocal query
+        row = _request_row(session, ref.request_id)
+        query = row.query
+        return RecommendationCreate(
+            query=row.query, top_k=min(ref.offset + PAGE, MAX_SHOWN),
+            filters=Filters(**row.filters), client=ClientInfo(**row.client),
+        )
+
+    read = _recommend_once(ctx, f"more:{click.replay_key}:{click.user}",
+                           shown_as(click.caller, ref.notes), asked_again)
+    if read is not None:
+        answer = _answer(read, query, ref.offset, ref.public, ref.notes)
+        post(click.response_url, {**blocks.answer_message(answer), "replace_original": False})
+
+
+def _recommend_once(
+    ctx: Context, trigger: str, viewer: Caller, asked: Callable[[Session], RecommendationCreate]
+) -> RecommendationRead | None:
+    """Recommend under an id derived from the trigger; None when that trigger was answered."""
+    request_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"partnermatch:slack:{trigger}"))
+    try:
+        with transaction(ctx.sessions) as session:
+            if session.get(RecommendationRequest, request_id) is not None:
+                return None  # a retry or replay of a request already answered
+            return recommend(session, ctx.matcher, viewer, asked(session), channel="slack",
+                             request_id=request_id)
+    except IntegrityError:
+        return None  # a concurrent retry recorded it first and posts the answer
+
+
+def _feedback(ctx: Context, click: Click) -> None:
+    verdict = blocks.VERDICTS[click.action]
+    if not click.caller.at_least("pm"):
+        post(click.response_url, {**blocks.notice(NEEDS_PM), "replace_original": False})
+        return
+    key = f"slack:{click.replay_key}:{click.user}"
+    with transaction(ctx.sessions) as session:
+        if session.scalar(select(Feedback.id).where(Feedback.dedupe_key == key)) is not None:
+            return  # a replayed click: recorded already, and already confirmed
+        record_feedback(session, click.caller, click.ref.request_id, click.ref.partner_id,
+                        verdict, dedupe_key=key, adoption_signal=ctx.settings.adoption_signal)
+        partner = session.get(Partner, click.ref.partner_id)
+        name = partner.name if partner else click.ref.partner_id
+    with ctx.sessions() as session:
+        answer = rebuild(session, ctx.matcher, click.ref, click.caller)
+    post(click.response_url, {**blocks.answer_message(answer), "replace_original": True})
+    confirm(ctx.settings, click, blocks.confirmation(verdict, name))
+
+
+def rebuild(session: Session, matcher: Matcher, ref: ButtonRef, caller: Caller) -> Answer:
+    """The answer a button belongs to, as it stands now (with the verdicts given so far).
+
+    Slack does not send back the blocks of an ephemeral message, so they are rebuilt from the
+    recorded request; the reasons come from the same search, run again.
+    """
+    row = _request_row(session, ref.request_id)
+    shown = [c for c in row.candidates if ref.offset < c["rank"] <= ref.offset + PAGE]
+    partners = _partners(session, [c["partner_id"] for c in shown])
+    facets = Filters(**row.filters).facets() or None
+    matches = {m.id: m for m in matcher.search(row.query, ref.offset + PAGE, facets).candidates}
+    verdicts = _verdicts(session, row.id)
+    viewer = shown_as(caller, ref.notes)
+    language = cast(Language, row.language)
+    candidates = [
+        _partner_view(partners[c["partner_id"]], c["rank"], matches.get(c["partner_id"]),
+                      language, viewer, verdicts.get(c["partner_id"]))
+        for c in shown
+        if c["partner_id"] in partners
+    ]
+    return Answer(row.id, row.query, candidates, ref.offset, ref.public, ref.notes,
+                  _has_more(len(row.candidates), ref.offset))
+
+
+def shown_as(caller: Caller, notes: bool) -> Caller:
+    """Who the answer is built for: a viewer when notes may not show, at most a pm otherwise.
+
+    Slack shows at most non-confidential notes, whatever the role, and none in public answers or
+    shared channels: those are left out before the blocks are built.
+    """
+    role = "viewer" if not notes else ("pm" if caller.at_least("pm") else caller.role)
+    return replace(caller, role=role)
+
+
+def channel_allows_notes(settings: Settings, channel: str) -> bool:
+    """False for Slack Connect channels; when the channel cannot be checked, False as well."""
+    if not settings.slack_bot_token:
+        return True  # no bot token: only the payload's own flag can tell
+    try:
+        info = web_client(settings).conversations_info(channel=channel)["channel"]
+    except Exception:
+        log.warning("conversations.info failed; notes left out", extra={"channel": channel})
+        return False
+    return not (info.get("is_ext_shared") or info.get("is_pending_ext_shared"))
+
+
+def confirm(settings: Settings, click: Click, text: str) -> None:
+    """Tell the one who clicked, and only them."""
+    if settings.slack_bot_token and click.channel:
+        try:
+            web_client(settings).chat_postEphemeral(channel=click.channel, user=click.user,
+                                                    text=text)
+            return
+        except Exception:
+            log.warning("chat.postEphemeral failed; confirming through response_url")
+    post(click.response_url, {**blocks.notice(text), "replace_original": False})
+
+
+def web_client(settings: Settings) -> WebClient:
+    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+
+
+def post(response_url: str, message: dict[str, Any]) -> None:
+    try:
+        answer = httpx.post(response_url, json=message, timeout=10)
+    except httpx.HTTPError as error:
+        log.warning("posting to response_url failed: %s", error)
+        return
+    if answer.status_code >= 300:
+        log.warning("response_url answered %s: %s", answer.status_code, answer.text[:200])
+
+
+def _answer(read: RecommendationRead, query: str, offset: int, public: bool, notes: bool) -> Answer:
+    shown = read.candidates[offset : offset + PAGE]
+    return Answer(read.request_id, query, [_candidate_view(c) for c in shown], offset,
+                  public, notes, _has_more(len(read.candidates), offset))
+
+
+def _has_more(count: int, offset: int) -> bool:
+    return count >= offset + PAGE and offset + 2 * PAGE <= MAX_SHOWN
+
+
+def _candidate_view(candidate: Candidate) -> CandidateView:
+    note = next((n for n in candidate.notes if not n.confidential), None)
+    partner = candidate.partner
+    return CandidateView(
+        partner_id=partner.id, rank=candidate.rank, name=partner.name,
+        reason=candidate.why, platforms=partner.platforms,
+        status=partner.status, url=partner.url,
+        note=NoteView(str(note.date), note.kind, note.body) if note else None,
+    )
+
+
+def _partner_view(
+    partner: Partner, rank: int, match: Match | None, language: Language, viewer: Caller,
+    verdict: tuple[str, str] | None,
+) -> CandidateView:
+    note = next((n for n in visible_notes(partner, viewer) if not n.confidential), None)
+    return CandidateView(
+        partner_id=partner.id, rank=rank, name=partner.name,
+        reason=explanation(match, viewer, language)[1] if match else "",
+        platforms=list(partner.platforms or []), status=partner.status, url=partner.url,
+        note=NoteView(str(note.date), note.kind, note.body) if note else None,
+        verdict=verdict[0] if verdict else None, verdict_by=verdict[1] if verdict else None,
+    )
+
+
+def _request_row(session: Session, request_id: str) -> RecommendationRequest:
+    row = session.get(RecommendationRequest, request_id)
+    if row is None:
+        raise NotFound(f"no recommendation request {request_id}")
+    return row
+
+
+def _partners(session: Session, ids: list[str]) -> dict[str, Partner]:
+    rows = session.scalars(
+        select(Partner).where(Partner.id.in_(ids)).options(selectinload(Partner.notes))
+    )
+    return {p.id: p for p in rows}
+
+
+def _verdicts(session: Session, request_id: str) -> dict[str, tuple[str, str]]:
+    """The latest verdict on each partner of a request, and the name of who gave it."""
+    rows = session.execute(
+        select(Feedback.partner_id, Feedback.verdict, Feedback.caller)
+        .where(Feedback.request_id == request_id)
+        .order_by(Feedback.created_at)
+    )
+    return {partner: (verdict, caller.rsplit(" (", 1)[0]) for partner, verdict, caller in rows}

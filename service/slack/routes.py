@@ -1,0 +1,118 @@
+"""Slack's two request URLs: verify, answer at once, leave the work to a background job."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+
+from service.auth import RANK, Caller
+from service.errors import BadRequest, Forbidden
+from service.settings import Settings
+from service.slack import blocks, jobs
+from service.slack.verify import SignedBody
+
+router = APIRouter(prefix="/slack", tags=["slack"])
+
+PUBLIC_WORDS = ("public", "公開")
+HELP_WORDS = ("help", "ヘルプ", "-h", "--help")
+REFUSED = "このワークスペースでは使えません / This Slack workspace may not use partnermatch."
+
+
+@router.post("/commands")
+async def slash_command(
+    request: Request, body: SignedBody, background: BackgroundTasks
+) -> dict[str, Any]:
+    """The `/partners` slash command: acknowledged at once, answered later through `response_url`."""
+    form = _form(body)
+    settings: Settings = request.app.state.settings
+    team, user = form.get("team_id", ""), form.get("user_id", "")
+    if not team_allowed(settings, team):
+        return blocks.notice(REFUSED)
+    public, query = parse_text(form.get("text", ""))
+    if not query or query.lower() in HELP_WORDS:
+        return blocks.help_message()
+    if not form.get("response_url") or not form.get("trigger_id"):
+        raise BadRequest("a slash command carries response_url and trigger_id")
+    command = jobs.Command(
+        caller=caller_for(settings, team, user, form.get("user_name", "")),
+        user=user, channel=form.get("channel_id", ""), query=query, public=public,
+        shared=form.get("is_ext_shared_channel", "").lower() == "true",
+        response_url=form["response_url"], trigger_id=form["trigger_id"],
+    )
+    background.add_task(jobs.run_command, jobs.Context.of(request.app), command)
+    return blocks.acknowledgement(query, public)
+
+
+@router.post("/interactions")
+async def interaction(request: Request, body: SignedBody, background: BackgroundTasks) -> Response:
+    """Button clicks: feedback through the same function as the API, and "More"."""
+    payload = _payload(body)
+    settings: Settings = request.app.state.settings
+    if payload.get("type") != "block_actions" or not payload.get("actions"):
+        return Response(status_code=200)  # nothing of ours
+    try:
+        click = _click(settings, payload)
+    except (KeyError, TypeError, ValueError) as error:
+        raise BadRequest(f"not a partnermatch button: {error}") from error
+    if click is not None:
+        background.add_task(jobs.run_click, jobs.Context.of(request.app), click)
+    return Response(status_code=200)
+
+
+def parse_text(text: str) -> tuple[bool, str]:
+    """`public <request>` posts to the channel; anything else is the request itself."""
+    words = text.strip().split(maxsplit=1)
+    if words and words[0].lower() in PUBLIC_WORDS:
+        return True, words[1].strip() if len(words) > 1 else ""
+    return False, text.strip()
+
+
+def team_allowed(settings: Settings, team: str) -> bool:
+    # With no list configured, the signing secret alone ties requests to our one Slack app.
+    return not settings.slack_allowed_teams or team in settings.slack_allowed_teams
+
+
+def caller_for(settings: Settings, team: str, user: str, name: str) -> Caller:
+    roles = settings.slack_user_roles
+    role = roles.get(f"{team}:{user}") or roles.get(user) or settings.slack_default_role
+    return Caller(id=f"slack:{team}:{user}", name=name or user,
+                  role=role if role in RANK else "viewer")
+
+
+def _click(settings: Settings, payload: dict[str, Any]) -> jobs.Click | None:
+    team = (payload.get("team") or {}).get("id") or payload["user"].get("team_id", "")
+    if not team_allowed(settings, team):
+        raise Forbidden(REFUSED)
+    action = payload["actions"][0]
+    if action["action_id"] not in (*blocks.VERDICTS, "more"):
+        return None
+    user = payload["user"]
+    channel = (payload.get("channel") or {}).get("id") or (
+        payload.get("container") or {}).get("channel_id", "")
+    return jobs.Click(
+        caller=caller_for(settings, team, user["id"], user.get("username") or user.get("name", "")),
+        user=user["id"], channel=channel, action=action["action_id"],
+        ref=blocks.ButtonRef.decode(action["value"]), response_url=payload["response_url"],
+        replay_key=action.get("action_ts") or payload["trigger_id"],
+    )
+
+
+def _form(body: bytes) -> dict[str, str]:
+    try:
+        fields = parse_qs(body.decode(), keep_blank_values=True)
+    except UnicodeDecodeError as error:
+        raise BadRequest("the body is not UTF-8 form data") from error
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(_form(body).get("payload", ""))
+    except ValueError as error:
+        raise BadRequest("an interaction carries a JSON payload") from error
+    if not isinstance(payload, dict):
+        raise BadRequest("an interaction carries a JSON object")
+    return payload

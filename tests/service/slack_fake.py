@@ -1,0 +1,106 @@
+"""A fake Slack on loopback (response_url posts and Web API calls), and serving apps for real."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+
+@contextlib.contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port, in a thread; yield its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@dataclass
+class Received:
+    kind: str  # "response" (a response_url post) or "api" (a Web API call)
+    name: str  # the response_url's hook name, or the API method
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class FakeSlack:
+    """Records what our app sends to Slack; channels whose id starts with CEXT are shared."""
+
+    received: list[Received] = field(default_factory=list)
+    url: str = ""
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/response/{hook}", self._response, methods=["POST"]),
+            Route("/api/{method}", self._api, methods=["GET", "POST"]),
+        ])
+
+    def response_url(self, hook: str) -> str:
+        return f"{self.url}/response/{hook}"
+
+    def posts(self, hook: str) -> list[dict[str, Any]]:
+        return [r.body for r in self.received if r.kind == "response" and r.name == hook]
+
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        return [r.body for r in self.received if r.kind == "api" and r.name == method]
+
+    def wait(self, ready: Callable[[], Any], timeout: float = 20) -> Any:
+        """Block until `ready()` is truthy and return it; fail after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not (result := ready()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"Slack received nothing matching in {timeout} s")
+                self._changed.wait(left)
+        return result
+
+    def _record(self, kind: str, name: str, body: dict[str, Any]) -> None:
+        with self._changed:
+            self.received.append(Received(kind, name, body, time.monotonic()))
+            self._changed.notify_all()
+
+    async def _response(self, request: Request) -> Response:
+        self._record("response", request.path_params["hook"], await request.json())
+        return PlainTextResponse("ok")
+
+    async def _api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        body: dict[str, Any] = dict(request.query_params)
+        if request.headers.get("content-type", "").startswith("application/json"):
+            body.update(await request.json())
+        else:
+            body.update(parse_qsl((await request.body()).decode()))
+        body["authorization"] = request.headers.get("authorization", "")
+        self._record("api", method, body)
+        if method == "conversations.info":
+            channel = str(body.get("channel", ""))
+            return JSONResponse({"ok": True, "channel": {
+                "id": channel, "is_ext_shared": channel.startswith("CEXT")}})
+        return JSONResponse({"ok": True})

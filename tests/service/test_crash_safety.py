@@ -1,0 +1,354 @@
+"""Crash safety: real `partnermatch` processes SIGKILLed at random moments, then restarted.
+
+Three kinds of rounds, chosen by a seeded RNG: `partnermatch index build` (killed anywhere, or
+just as it starts saving), `partnermatch serve` under a loop of writes through the HTTP API, and
+`partnermatch import catalog`. After every kill:
+- no write the API acknowledged (2xx) is missing, and an import is all there or not at all;
+- the saved index never loads in part: `load` either refuses it (the next start rebuilds) or
+  gives exactly the active partners of the database, at the database's generation;
+- the next process starts on it, and a served index holds exactly the active partners.
+The subprocesses run with the multilingual channel off: the index is then two files (vectors
+and documents) instead of three, which keeps every start to a few seconds; the save is the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from catalog.db import bump_generation, current_generation, make_engine, session_factory, upgrade
+from catalog.importers.upsert import apply_import
+from catalog.repository import active_partners
+from catalog.tables import NegotiationNote, Partner
+from models.engine import MatchingEngine
+from service.auth import create_key
+
+REPO = Path(__file__).resolve().parents[2]
+# 20 kills on SQLite, whose file the process itself writes; 10 on PostgreSQL, whose server
+# outlives the kills (every start costs seconds: the file stays within a few minutes).
+KILLS = {"sqlite": 20, "postgres": 10}
+SEED = 20260801
+PARTNERS = 200
+
+
+def partnermatch(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """The real command, as `partnermatch ARGS`, in a session of its own (killed as a group)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "scripts.cli", *args], cwd=REPO, env=env,
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process and any workers it started, then reap it."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode} before it was ready")
+        try:
+            answer = httpx.get(f"{url}/readyz", timeout=5)
+            if answer.status_code == 200:
+                return answer.json()
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the server was not ready in time")
+
+
+@contextmanager
+def served(env: dict[str, str], log: Path, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`partnermatch serve` on a free loopback port, until it answers /readyz; killed after."""
+    port = free_port()
+    process = partnermatch("serve", "--host", "127.0.0.1", "--port", str(port),
+                           "--workers", str(workers), env=env, log=log)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url, process)
+        yield url, process
+    finally:
+        kill(process)
+
+
+def command_env(url: str, index_dir: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1", "PARTNERMATCH_DATABASE_URL": url,
+            "PARTNERMATCH_INDEX_DIR": str(index_dir), "PARTNERMATCH_MULTILINGUAL_MODEL": "none",
+            "PARTNERMATCH_RATE_LIMIT_PER_MINUTE": "1000000", "PARTNERMATCH_INDEX_POLL_SECONDS": "0.5",
+            "PARTNERMATCH_LOG_LEVEL": "WARNING", **extra}
+
+
+def catalog_records(prefix: str, count: int) -> list[dict[str, Any]]:
+    """Short listings (quick to embed) in the project's own catalog format."""
+    features = ["subscriptions", "reviews", "payments", "delivery", "loyalty", "translation"]
+    return [{"external_id": f"{prefix}-{i:04d}", "name": f"{prefix.title()} Partner {i}",
+             "kind": "app", "status": "active", "categories": [features[i % len(features)]],
+             "description_en": f"Listing {i}: {features[i % 6]} and {features[(i + 1) % 6]}."}
+            for i in range(count)]
+
+
+@dataclass
+class Ledger:
+    """What the writer loop sent, and which writes the API acknowledged."""
+
+    partners: dict[str, str] = field(default_factory=dict)  # id -> name, acknowledged
+    notes: dict[str, str] = field(default_factory=dict)  # id -> body, acknowledged
+    archived: set[str] = field(default_factory=set)  # acknowledged archivals
+    descriptions: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # sent, acked
+    acknowledged: int = 0
+
+
+def write_loop(url: str, key: str, ids: list[str], ledger: Ledger, stop: threading.Event,
+               rng: random.Random) -> None:
+    """Writes through the HTTP API until the server dies; records only answered 2xx as done."""
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        while not stop.is_set():
+            step, partner = rng.random(), rng.choice(ids)
+            try:
+                if step < 0.35:
+                    name = f"Written {rng.getrandbits(48):x}"
+                    answer = client.post("/v1/partners", json={
+                        "name": name, "kind": "app", "status": "active",
+                        "description_en": f"{name}: gift wrapping and noshi"})
+                    if answer.status_code == 201:
+                        ledger.partners[answer.json()["id"]] = name
+                elif step < 0.65:
+                    body = f"note {rng.getrandbits(48):x}"
+                    answer = client.post(f"/v1/partners/{partner}/notes",
+                                         json={"kind": "meeting", "body": body})
+                    if answer.status_code == 201:
+                        ledger.notes[answer.json()["id"]] = body
+                elif step < 0.9:
+                    text = f"changed {rng.getrandbits(48):x}"
+                    sent = ledger.descriptions.setdefault(partner, [])
+                    sent.append((text, False))
+                    answer = client.patch(f"/v1/partners/{partner}", json={"description_en": text})
+                    if answer.status_code == 200:
+                        sent[-1] = (text, True)
+                else:
+                    answer = client.delete(f"/v1/partners/{partner}")
+                    if answer.status_code == 200:
+                        ledger.archived.add(partner)
+                        ids.remove(partner)
+            except httpx.HTTPError:
+                return  # the server was killed: whatever was not answered was not acknowledged
+            assert answer.status_code < 500, answer.text
+            ledger.acknowledged += 1
+
+
+def check_ledger(sessions: sessionmaker[Session], ledger: Ledger) -> None:
+    """Every acknowledged write is in the database."""
+    with sessions() as session:
+        names = dict(session.execute(select(Partner.id, Partner.name)).tuples().all())
+        statuses = dict(session.execute(select(Partner.id, Partner.status)).tuples().all())
+        bodies = dict(session.execute(select(NegotiationNote.id, NegotiationNote.body)).tuples().all())
+        descriptions = dict(session.execute(select(Partner.id, Partner.description_en)).tuples().all())
+    assert all(names.get(i) == name for i, name in ledger.partners.items()), "a partner was lost"
+    assert all(bodies.get(i) == body for i, body in ledger.notes.items()), "a note was lost"
+    assert all(statuses[i] == "archived" for i in ledger.archived), "an archival was lost"
+    for partner, sent in ledger.descriptions.items():
+        acked = [i for i, (_, ok) in enumerate(sent) if ok]
+        if acked:  # the last acknowledged change, or one sent after it that committed unanswered
+            assert descriptions[partner] in {text for text, _ in sent[acked[-1]:]}, "a change was lost"
+
+
+def saved_generations(index_dir: Path) -> dict[str, int | None]:
+    def generation(path: Path) -> int | None:
+        try:
+            return int(json.loads(path.read_text(encoding="utf-8"))["generation"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    return {"dense": generation(index_dir / "dense" / "meta.json"),
+            "documents": generation(index_dir / "documents.json")}
+
+
+def check_saved_index(
+    engine_parts: dict[str, Any], index_dir: Path, sessions: sessionmaker[Session]
+) -> str:
+    """Load the saved index as a restart would: refused, or exactly the database's active partners."""
+    with sessions() as session:
+        generation = current_generation(session)
+        active = {p.id for p in active_partners(session)}
+    engine = MatchingEngine(dense=engine_parts["dense"], multilingual=None,
+                            glossary=engine_parts["glossary"])
+    saved = saved_generations(index_dir)
+    if engine.load(index_dir, generation):  # never raises: a torn save is refused, not loaded
+        assert set(engine._documents) == active, "the saved index is not the database's catalog"
+        return "current"
+    if saved["dense"] != saved["documents"]:
+        return "torn"  # killed between the two files of a save: refused, so rebuilt at start
+    return "stale"  # an older whole generation: refused, so rebuilt at start
+
+
+@dataclass
+class Rig:
+    kind: str
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+    index_dir: Path
+    env: dict[str, str]
+    key: str
+    log: Path
+    folder: Path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
+    """A catalog of 200 short listings in a database of its own, for the subprocesses."""
+    if request.param == "postgres":
+        from tests.conftest import fresh_postgres_database
+
+        database: Any = fresh_postgres_database()
+    else:
+        from contextlib import nullcontext
+
+        database = nullcontext(f"sqlite:///{tmp_path / 'crash.db'}")
+    with database as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        sessions = session_factory(engine)
+        with sessions() as session, session.begin():
+            apply_import(session, "crash", catalog_records("crash", PARTNERS))
+            bump_generation(session)
+            key = create_key(session, "crash-writer", "partner_manager")[1]
+        index_dir = tmp_path / "index"
+        yield Rig(request.param, url, engine, sessions, index_dir, command_env(url, index_dir), key,
+                  tmp_path / "processes.log", tmp_path)
+        engine.dispose()
+
+
+def touch_catalog(sessions: sessionmaker[Session], rng: random.Random) -> None:
+    """A change made straight in the database, so the next build saves a new generation."""
+    with sessions() as session, session.begin():
+        partner = rng.choice(list(active_partners(session)))
+        session.execute(update(Partner).where(Partner.id == partner.id)
+                        .values(description_en=f"touched {rng.getrandbits(32):x}"))
+        bump_generation(session)
+
+
+def build_round(rig: Rig, rng: random.Random, lifetime: float) -> bool:
+    """`index build`, killed at a random moment or just as its save begins; True when killed."""
+    touch_catalog(rig.sessions, rng)
+    process = partnermatch("index", "build", env=rig.env, log=rig.log)
+    at_save = rng.random() < 0.5
+    deadline = time.monotonic() + (lifetime * 2 if at_save else rng.uniform(0.3, 1.1) * lifetime)
+    while time.monotonic() < deadline and process.poll() is None:
+        if at_save and _saving(rig.index_dir):
+            time.sleep(rng.uniform(0, 0.02))
+            break
+        time.sleep(0.001 if at_save else 0.05)
+    killed = process.poll() is None
+    kill(process)
+    return killed
+
+
+def _saving(index_dir: Path) -> bool:
+    folders = [index_dir, index_dir / "dense"]
+    return any(entry.name.endswith(".tmp") for folder in folders if folder.is_dir()
+               for entry in os.scandir(folder))
+
+
+def serve_round(rig: Rig, rng: random.Random, ledger: Ledger) -> bool:
+    """`serve` under a write loop, killed at a random moment; the start itself is a restart check."""
+    with served(rig.env, rig.log) as (url, process):
+        ready = httpx.get(f"{url}/readyz").json()
+        with rig.sessions() as session:
+            assert ready["generation"] == current_generation(session)
+            assert ready["partners"] == len(active_partners(session))
+            ids = [p.id for p in active_partners(session)]
+        stop = threading.Event()
+        writer = threading.Thread(target=write_loop, daemon=True,
+                                  args=(url, rig.key, ids, ledger, stop, random.Random(rng.random())))
+        acknowledged, deadline = ledger.acknowledged, time.monotonic() + 60
+        writer.start()
+        while ledger.acknowledged == acknowledged and time.monotonic() < deadline:
+            time.sleep(0.01)  # writes are under way once the first is answered
+        time.sleep(rng.uniform(0.0, 2.5))
+        kill(process)
+        stop.set()
+        writer.join(timeout=60)
+    return True
+
+
+def import_round(rig: Rig, rng: random.Random, number: int) -> bool:
+    """`import catalog` of 20 new partners, killed at a random moment: all of it or none."""
+    prefix = f"imp{number}"
+    file = rig.folder / f"{prefix}.yaml"
+    file.write_text(yaml.safe_dump({"source": prefix, "partners": catalog_records(prefix, 20)}))
+    process = partnermatch("import", "catalog", str(file), env=rig.env, log=rig.log)
+    time.sleep(rng.uniform(0.5, 12.0))
+    killed = process.poll() is None
+    kill(process)
+    with rig.sessions() as session:
+        stored = len(session.scalars(select(Partner.id).where(Partner.source == prefix)).all())
+    assert stored in (0, 20), f"a killed import left {stored} of 20 partners"
+    assert killed or process.returncode != 0 or stored == 20, "a finished import was lost"
+    return killed
+
+
+def test_sigkill_at_random_moments_loses_nothing_and_never_serves_a_partial_index(
+    rig: Rig, engine_parts: dict[str, Any]
+) -> None:
+    rng = random.Random(SEED)
+    started = time.monotonic()
+    first = partnermatch("index", "build", env=rig.env, log=rig.log)  # the first, whole build
+    assert first.wait(timeout=600) == 0, rig.log.read_text()[-2000:]
+    lifetime = time.monotonic() - started
+    assert check_saved_index(engine_parts, rig.index_dir, rig.sessions) == "current"
+    ledger, kills, outcomes, rounds, wanted = Ledger(), 0, [], 0, KILLS[rig.kind]
+    while kills < wanted and rounds < wanted * 2:
+        rounds += 1
+        kind = rng.choice(("build", "build", "serve", "import"))
+        if kind == "build":
+            killed = build_round(rig, rng, lifetime)
+        elif kind == "serve":
+            killed = serve_round(rig, rng, ledger)
+        else:
+            killed = import_round(rig, rng, rounds)
+        kills += killed
+        check_ledger(rig.sessions, ledger)
+        outcomes.append((kind, killed, check_saved_index(engine_parts, rig.index_dir, rig.sessions)))
+    assert kills == wanted, outcomes
+    assert ledger.acknowledged > 0, "the write loops never got an answer"
+    # The last restart: the index it serves holds exactly the database's active partners.
+    with served(rig.env, rig.log) as (url, _):
+        ready = httpx.get(f"{url}/readyz").json()
+        with rig.sessions() as session:
+            assert ready["generation"] == current_generation(session)
+            assert ready["partners"] == len(active_partners(session))
+    check_ledger(rig.sessions, ledger)
+    print(f"\n{kills} kills in {rounds} rounds, {ledger.acknowledged} acknowledged writes; "
+          f"saved index after each kill: {[o[2] for o in outcomes]}")
