@@ -24,7 +24,13 @@ import numpy as np
 from models import explain
 from models.documents import Document
 from models.embedders import Embedder
-from models.engine_store import load_documents, save_documents
+from models.engine_store import (
+    SavedVersion,
+    current_version,
+    load_documents,
+    save_documents,
+    save_version,
+)
 from models.glossary import Expansion, Glossary
 from models.lexical import FIELD_WEIGHTS, LexicalIndex, document_tokens
 from models.query_cache import QueryCache
@@ -102,38 +108,50 @@ class MatchingEngine:
             self._vectors["multilingual"] = VectorIndex(multilingual.dimension)
         self._cache = QueryCache(self.config.cache_size)
         self._lock = threading.RLock()  # index mutations vs searches; encoding stays outside
+        # One change at a time: each builds its new BM25 index (a second or so) from the last
+        # one's before taking `_lock` for the swap, so searches never wait for that build.
+        self._writing = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
     # -- building ------------------------------------------------------------------------
     def count(self) -> int:
         return len(self._documents)
 
+    def ids(self) -> set[str]:
+        with self._lock:
+            return set(self._documents)
+
     def build(self, documents: Iterable[Document]) -> None:
         documents = list(documents)
         vectors = self._encode_documents(documents)
-        with self._lock:
-            self._documents, self._concepts, self._facets = {}, {}, {}
-            self._register(documents)
-            self._lexical.build(documents)
-            for channel, index in self._vectors.items():
-                index.build([d.id for d in documents], vectors[channel])
+        fresh = {channel: VectorIndex(index.dimension) for channel, index in self._vectors.items()}
+        for channel, index in fresh.items():
+            index.build([d.id for d in documents], vectors[channel])
+        self._install(documents, fresh)
 
     def upsert(self, documents: Iterable[Document]) -> None:
         documents = list(documents)
         vectors = self._encode_documents(documents)
-        with self._lock:
-            self._unregister([d.id for d in documents])
-            self._register(documents)
-            self._lexical.add(documents)
-            for channel, index in self._vectors.items():
-                index.add([d.id for d in documents], vectors[channel])
+        ids = [d.id for d in documents]
+        with self._writing:
+            concepts = {document.id: self._concepts_of(document) for document in documents}
+            lexical = self._lexical.replaced(
+                tokens={d.id: self._tokens_with(d, concepts[d.id]) for d in documents})
+            with self._lock:
+                self._unregister(ids)
+                self._register(documents, concepts)
+                self._lexical = lexical
+                for channel, index in self._vectors.items():
+                    index.add(ids, vectors[channel])
 
     def remove(self, ids: Collection[str]) -> None:
-        with self._lock:
-            self._unregister(ids)
-            self._lexical.delete(ids)
-            for index in self._vectors.values():
-                index.delete(ids)
+        with self._writing:
+            lexical = self._lexical.replaced(removed=ids)
+            with self._lock:
+                self._unregister(ids)
+                self._lexical = lexical
+                for index in self._vectors.values():
+                    index.delete(ids)
 
     # -- searching -----------------------------------------------------------------------
     def search(
@@ -142,7 +160,20 @@ class MatchingEngine:
     ) -> SearchResult:
         language = detect_language(query)
         expansion = self.glossary.expand(query, language) if mode == "full" else Expansion(language)
-        rankings = self._channel_rankings(query, expansion, mode, self._allowed(filters))
+        texts = {} if mode == "bm25" else (
+            {"dense": query} if mode == "dense" else self._channel_texts(query, expansion))
+        vectors = self._query_vectors(texts)  # the slow part, outside the lock
+        # Ranking and explaining read one consistent index: a concurrent upsert, removal or
+        # rebuild waits for them (a few ms), and never removes a candidate midway.
+        with self._lock:
+            rankings = self._channel_rankings(query, expansion, mode, vectors, self._allowed(filters))
+            return self._ranked(query, expansion, rankings, top_k, mode, use_priors)
+
+    def _ranked(
+        self, query: str, expansion: Expansion, rankings: Mapping[str, Sequence[str]], top_k: int,
+        mode: Mode, use_priors: bool,
+    ) -> SearchResult:
+        language = expansion.language
         weights = self.config.weights[language] if mode == "full" else {mode: 1.0}
         fused = fuse(rankings, weights, self.config.rrf_k)
         relevance = {f.id: f.relevance for f in fused}
@@ -159,20 +190,18 @@ class MatchingEngine:
         return SearchResult(language, list(expansion.terms), matches)
 
     def _channel_rankings(
-        self, query: str, expansion: Expansion, mode: Mode, allowed: set[str] | None
+        self, query: str, expansion: Expansion, mode: Mode, vectors: Mapping[str, np.ndarray],
+        allowed: set[str] | None,
     ) -> dict[str, list[str]]:
         depth = self.config.depth
         if mode == "bm25":
             return {"bm25": [i for i, _ in self._lexical.search(tokenize(query), depth, allowed)]}
-        texts = {"dense": query} if mode == "dense" else self._channel_texts(query, expansion)
-        vectors = self._query_vectors(texts)
         rankings = {}
         if mode == "full":
             hits = self._lexical.search(self._bm25_tokens(query, expansion), depth, allowed)
             rankings["bm25"] = [doc_id for doc_id, _ in hits]
         for channel, vector in vectors.items():
-            with self._lock:
-                hits = self._vectors[channel].search(vector, depth, allowed)[0]
+            hits = self._vectors[channel].search(vector, depth, allowed)[0]
             rankings[channel] = [doc_id for doc_id, _ in hits]
         return rankings
 
@@ -257,32 +286,36 @@ class MatchingEngine:
         )
 
     # -- persistence ---------------------------------------------------------------------
-    def save(self, folder: Path | str, generation: int) -> None:
-        folder = Path(folder)
-        with self._lock:
-            for channel, index in self._vectors.items():
-                index.save(folder / channel, self._meta(channel, generation))
-            save_documents(folder, list(self._documents.values()), generation)
+    def save(
+        self, folder: Path | str, generation: int, extra: dict[str, object] | None = None
+    ) -> SavedVersion:
+        """Save as a new version of the folder, made current in one atomic step."""
+        def write(version: Path) -> None:
+            with self._lock:
+                for channel, index in self._vectors.items():
+                    index.save(version / channel, self._meta(channel, generation))
+                save_documents(version, list(self._documents.values()), generation)
 
-    def load(self, folder: Path | str, generation: int) -> bool:
-        """False when the saved index is missing, or built by another model or generation."""
-        folder = Path(folder)
+        return save_version(Path(folder), generation, write, extra)
+
+    def load(self, folder: Path | str, generation: int | None = None) -> SavedVersion | None:
+        """Load the folder's current version; None when it is missing, built by another model
+        or sections, or (when `generation` is given) saved for another catalog generation."""
         try:
-            documents = load_documents(folder, generation)
+            saved = current_version(Path(folder))
+            if generation is not None and saved.generation != generation:
+                return None
+            documents = load_documents(saved.folder, saved.generation)
             fresh = {c: VectorIndex(i.dimension) for c, i in self._vectors.items()}
             for channel, index in fresh.items():
-                index.load(folder / channel, self._meta(channel, generation))
+                index.load(saved.folder / channel, self._meta(channel, saved.generation))
         except IndexMismatch:
-            return False
+            return None
         ids = {d.id for d in documents}
         if any(index.ids() != ids for index in fresh.values()):
-            return False
-        with self._lock:
-            self._documents, self._concepts, self._facets = {}, {}, {}
-            self._register(documents)
-            self._lexical.build(documents)
-            self._vectors = fresh
-        return True
+            return None
+        self._install(documents, fresh)
+        return saved
 
     def _meta(self, channel: str, generation: int) -> dict[str, object]:
         embedder = self.dense if channel == "dense" else self.multilingual
@@ -299,21 +332,40 @@ class MatchingEngine:
                 [_embedding_text(d, self.config.multilingual_sections) for d in documents])
         return vectors
 
+    def _install(self, documents: list[Document], vectors: dict[str, VectorIndex]) -> None:
+        """Replace the whole index. The slow parts (glossary tagging, BM25) run before the lock,
+        so searches go on meanwhile against the previous index."""
+        concepts = {document.id: self._concepts_of(document) for document in documents}
+        lexical = LexicalIndex(tokens_of=self._document_tokens)
+        lexical.build_tokens({d.id: self._tokens_with(d, concepts[d.id]) for d in documents})
+        facets: dict[str, dict[str, set[str]]] = {}
+        for document in documents:
+            _add_facets(facets, document)
+        with self._writing, self._lock:
+            self._documents = {document.id: document for document in documents}
+            self._concepts, self._facets = concepts, facets
+            self._lexical, self._vectors = lexical, vectors
+
     def _document_tokens(self, document: Document) -> list[str]:
+        return self._tokens_with(document, self._concepts.get(document.id, frozenset()))
+
+    def _tokens_with(self, document: Document, concepts: frozenset[str]) -> list[str]:
         """Listing tokens, plus one "@entry" token per glossary concept the listing names, so
         a query in either language meets the listing on the concept itself."""
-        concepts = sorted(self._concepts.get(document.id, ())) if self.config.concept_tokens else []
         tokens = document_tokens(document, self.config.field_weights)
-        return tokens + [f"@{entry_id}" for entry_id in concepts]
+        if not self.config.concept_tokens:
+            return tokens
+        return tokens + [f"@{entry_id}" for entry_id in sorted(concepts)]
 
-    def _register(self, documents: Iterable[Document]) -> None:
+    def _concepts_of(self, document: Document) -> frozenset[str]:
+        text = " ".join([document.title, *document.texts()])
+        return frozenset(entry.id for entry in self.glossary.find(text))
+
+    def _register(self, documents: Iterable[Document], concepts: Mapping[str, frozenset[str]]) -> None:
         for document in documents:
             self._documents[document.id] = document
-            text = " ".join([document.title, *document.texts()])
-            self._concepts[document.id] = frozenset(e.id for e in self.glossary.find(text))
-            for key, values in document.facets.items():
-                for value in values:
-                    self._facets.setdefault(key, {}).setdefault(value.lower(), set()).add(document.id)
+            self._concepts[document.id] = concepts[document.id]
+            _add_facets(self._facets, document)
 
     def _unregister(self, ids: Iterable[str]) -> None:
         for doc_id in ids:
@@ -322,6 +374,12 @@ class MatchingEngine:
             for key, values in (document.facets.items() if document else ()):
                 for value in values:
                     self._facets.get(key, {}).get(value.lower(), set()).discard(doc_id)
+
+
+def _add_facets(facets: dict[str, dict[str, set[str]]], document: Document) -> None:
+    for key, values in document.facets.items():
+        for value in values:
+            facets.setdefault(key, {}).setdefault(value.lower(), set()).add(document.id)
 
 
 def _embedding_text(document: Document, sections: Sequence[str]) -> str:

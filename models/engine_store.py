@@ -1,19 +1,73 @@
-"""The engine's documents on disk, beside its vector indexes, with the catalog generation.
+"""The engine's saved state on disk: one folder per save, switched by an atomic pointer file.
 
-The BM25 index and glossary annotations are rebuilt from these documents on load (about a
-second for 4,750 listings), so only the documents and the vectors are saved.
+    INDEX_DIR/CURRENT                      {"version": NAME, "generation": G, ...}
+    INDEX_DIR/versions/NAME/documents.json the documents, with the generation
+    INDEX_DIR/versions/NAME/<channel>/     each channel's vectors and meta
+
+A save writes a whole new version folder, fsyncs it, then replaces CURRENT (write, fsync,
+rename): the rename is the commit point. A crash before it leaves the previous version in use
+and a half-written folder that nothing names, removed by the next save; a crash after it leaves
+the new version whole. Old versions are removed once CURRENT no longer names them.
+
+The BM25 index and glossary annotations are rebuilt from the documents on load (about a second
+for 4,750 listings), so only the documents and the vectors are saved.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from models.documents import Document
-from models.vector_index import IndexMismatch, write_atomic
+from models.vector_index import IndexMismatch, fsync_directory, write_atomic
 
+POINTER_FILE = "CURRENT"
+VERSIONS_DIR = "versions"
 DOCUMENTS_FILE = "documents.json"
+
+
+@dataclass(frozen=True)
+class SavedVersion:
+    """What CURRENT names: the folder of the version in use, its generation and the caller's
+    own notes (the service keeps its catch-up watermark there)."""
+
+    folder: Path
+    generation: int
+    extra: dict[str, Any]
+
+
+def save_version(
+    root: Path, generation: int, write: Callable[[Path], None], extra: dict[str, Any] | None = None
+) -> SavedVersion:
+    """Write a version with `write(folder)`, then make it current in one atomic step."""
+    name = f"g{generation:010d}-{uuid.uuid4().hex[:12]}"
+    folder = root / VERSIONS_DIR / name
+    folder.mkdir(parents=True)
+    write(folder)  # every file it writes is fsynced (write_atomic)
+    for written in (folder, folder.parent):
+        fsync_directory(written)
+    pointer = {"version": name, "generation": generation, "extra": extra or {}}
+    write_atomic(root / POINTER_FILE, json.dumps(pointer).encode())
+    _remove_other_versions(root, keep=name)
+    return SavedVersion(folder, generation, dict(extra or {}))
+
+
+def current_version(root: Path) -> SavedVersion:
+    """The version CURRENT names; IndexMismatch when there is none or it is unreadable."""
+    try:
+        pointer = json.loads((root / POINTER_FILE).read_text(encoding="utf-8"))
+        folder = root / VERSIONS_DIR / str(pointer["version"])
+        saved = SavedVersion(folder, int(pointer["generation"]), dict(pointer.get("extra") or {}))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IndexMismatch(f"no saved index in {root}: {error}") from None
+    if not folder.is_dir():
+        raise IndexMismatch(f"the saved index names {folder}, which is missing")
+    return saved
 
 
 def save_documents(folder: Path, documents: list[Document], generation: int) -> None:
@@ -32,6 +86,17 @@ def load_documents(folder: Path, generation: int) -> list[Document]:
             f"saved documents are generation {payload.get('generation')!r}, expected {generation}"
         )
     return [_from_json(raw) for raw in payload["documents"]]
+
+
+def _remove_other_versions(root: Path, keep: str) -> None:
+    """Versions CURRENT no longer names, and folders of saves that died before their switch.
+    Callers that share a folder hold one lock around saves and loads (see service.matching)."""
+    for path in (root / VERSIONS_DIR).iterdir():
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in root.iterdir():
+        if path.name.endswith(".tmp"):
+            path.unlink(missing_ok=True)
 
 
 def _to_json(document: Document) -> dict[str, Any]:

@@ -7,7 +7,6 @@ is visible on the very next search without a second, differently-weighted delta 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
@@ -36,6 +35,9 @@ def document_tokens(
 
 
 class LexicalIndex:
+    """BM25 over a fixed set of documents. A change makes a new index (`replaced`): BM25's
+    statistics span the whole corpus, and the old index keeps answering while it is built."""
+
     def __init__(
         self, k1: float = 1.2, b: float = 0.75,
         tokens_of: Callable[[Document], list[str]] = document_tokens,
@@ -46,31 +48,39 @@ class LexicalIndex:
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
         self._bm25: Any = None
-        self._dirty = False
-        self._lock = threading.Lock()
 
     def count(self) -> int:
         return len(self._tokens)
 
     def build(self, documents: Iterable[Document]) -> None:
-        self._tokens = {}
-        self.add(documents)
-        self._rebuild()
+        self.build_tokens({document.id: self._tokens_of(document) for document in documents})
 
-    def add(self, documents: Iterable[Document]) -> None:
-        """Add or replace documents; visible on the next search."""
-        for document in documents:
-            self._tokens[document.id] = self._tokens_of(document)
-        self._dirty = True
+    def build_tokens(self, tokens: Mapping[str, list[str]]) -> None:
+        """Index these documents' tokens (seconds for tens of thousands), replacing all."""
+        import bm25s
 
-    def add_tokens(self, tokens: Mapping[str, list[str]]) -> None:
-        self._tokens.update(tokens)
-        self._dirty = True
+        self._tokens = dict(tokens)
+        self._ids = list(self._tokens)
+        self._row = {doc_id: row for row, doc_id in enumerate(self._ids)}
+        self._bm25 = None
+        if self._ids:
+            bm25 = bm25s.BM25(k1=self.k1, b=self.b)
+            bm25.index([self._tokens[i] or [""] for i in self._ids], show_progress=False)
+            self._bm25 = bm25
 
-    def delete(self, ids: Collection[str]) -> None:
-        for doc_id in ids:
-            self._tokens.pop(doc_id, None)
-        self._dirty = True
+    def replaced(
+        self, documents: Iterable[Document] = (), removed: Collection[str] = (),
+        tokens: Mapping[str, list[str]] | None = None,
+    ) -> LexicalIndex:
+        """A new index of this one's documents, with `documents` (or ready `tokens`) added or
+        replaced and `removed` left out."""
+        gone = set(removed)
+        merged = {doc_id: t for doc_id, t in self._tokens.items() if doc_id not in gone}
+        merged.update({document.id: self._tokens_of(document) for document in documents})
+        merged.update(tokens or {})
+        fresh = LexicalIndex(self.k1, self.b, self._tokens_of)
+        fresh.build_tokens(merged)
+        return fresh
 
     def tokens(self, doc_id: str) -> list[str]:
         return self._tokens.get(doc_id, [])
@@ -91,33 +101,15 @@ class LexicalIndex:
 
     def scores(self, query_tokens: list[str]) -> np.ndarray | None:
         """BM25 score of every document (row order of `self.ids`), None if nothing matches."""
-        bm25, ids = self._current()
+        bm25 = self._bm25
         known = [t for t in query_tokens if t in bm25.vocab_dict] if bm25 is not None else []
-        if not known or not ids:
+        if not known:
             return None
         return np.asarray(bm25.get_scores(known), dtype=np.float32)
 
     @property
     def ids(self) -> list[str]:
-        return self._current()[1]
-
-    def _current(self) -> tuple[Any, list[str]]:
-        with self._lock:
-            if self._dirty:
-                self._rebuild()
-            return self._bm25, self._ids
-
-    def _rebuild(self) -> None:
-        import bm25s
-
-        self._ids = list(self._tokens)
-        self._row = {doc_id: row for row, doc_id in enumerate(self._ids)}
-        self._bm25 = None
-        if self._ids:
-            bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-            bm25.index([self._tokens[i] or [""] for i in self._ids], show_progress=False)
-            self._bm25 = bm25
-        self._dirty = False
+        return self._ids
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 `IndexIDMap2(IndexFlatIP)`: exact search (a few thousand partners need no approximation), ids
 removable in place. Filters become a FAISS IDSelector, so they apply before the cut to top-k.
-Saving is atomic: the index goes to a fresh file, then the meta JSON that names it replaces the
-old one with os.replace. A crash at any point leaves the previous (index, meta) pair intact.
+`save` writes the vectors and a meta JSON (model, dimension, generation, ids) into a folder; the
+engine store gives every save a fresh folder and switches to it in one atomic step, so a crash
+never leaves a torn pair in use.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import uuid
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import faiss
 import numpy as np
 
 META_FILE = "meta.json"
+VECTORS_FILE = "vectors.faiss"
 
 
 class IndexMismatch(Exception):
@@ -97,15 +98,12 @@ class VectorIndex:
     def save(self, folder: Path | str, meta: dict[str, Any]) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        index_name = f"index-{uuid.uuid4().hex}.faiss"
-        write_atomic(folder / index_name, faiss.serialize_index(self._index).tobytes())
+        write_atomic(folder / VECTORS_FILE, faiss.serialize_index(self._index).tobytes())
         full_meta = {
-            **meta, "dimension": self.dimension, "index_file": index_name,
+            **meta, "dimension": self.dimension,
             "ids": {doc_id: key for doc_id, key in self._int_of.items()}, "next": self._next,
         }
-        # The meta replacement is the commit point: until it lands, the old meta names the old file.
         write_atomic(folder / META_FILE, json.dumps(full_meta).encode())
-        _remove_stale(folder, keep=index_name)
 
     def load(self, folder: Path | str, expect: dict[str, Any] | None = None) -> dict[str, Any]:
         """Load a saved index; raises IndexMismatch if `expect` differs from the saved meta."""
@@ -118,8 +116,10 @@ class VectorIndex:
         for key, value in wanted.items():
             if meta.get(key) != value:
                 raise IndexMismatch(f"saved index has {key}={meta.get(key)!r}, expected {value!r}")
-        data = np.fromfile(folder / meta["index_file"], dtype=np.uint8)
-        index = faiss.deserialize_index(data)
+        try:
+            index = faiss.deserialize_index(np.fromfile(folder / VECTORS_FILE, dtype=np.uint8))
+        except (OSError, RuntimeError) as error:  # FAISS raises RuntimeError on a bad file
+            raise IndexMismatch(f"no readable vectors in {folder}: {error}") from None
         if index.ntotal != len(meta["ids"]) or index.d != self.dimension:
             raise IndexMismatch(f"saved index in {folder} does not match its meta")
         self._index = index
@@ -152,16 +152,14 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
+    fsync_directory(path.parent)
+
+
+def fsync_directory(folder: Path) -> None:
+    """Make the folder's entries (a rename, a new file or subfolder) durable."""
+    directory = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
 
-
-def _remove_stale(folder: Path, keep: str) -> None:
-    """Old index files and temp files left by a crashed save."""
-    for path in folder.iterdir():
-        stale_index = path.name.startswith("index-") and path.name != keep
-        if stale_index or path.name.endswith(".tmp"):
-            path.unlink(missing_ok=True)

@@ -1,8 +1,11 @@
 """Engine-level logic on ten hand-made listings with a deterministic hash embedder."""
 
+import shutil
+
 import pytest
 
 from models.engine import MatchingEngine
+from models.engine_store import VERSIONS_DIR
 from tests.models.conftest import CORPUS, HashEmbedder, listing
 
 
@@ -107,10 +110,32 @@ def test_save_load_and_refusal(engine, glossary, tmp_path):
     assert not fresh.load(tmp_path / "missing", generation=3)
 
 
-def test_crash_mid_save_leaves_the_old_engine_loadable(engine, glossary, tmp_path):
+def test_a_save_that_dies_midway_leaves_the_previous_version_in_use(
+    engine, glossary, tmp_path, monkeypatch
+):
     engine.save(tmp_path, generation=1)
-    (tmp_path / "dense" / ".meta.json.99.tmp").write_text("{")
-    (tmp_path / ".documents.json.99.tmp").write_text("{")
+    engine.remove(["gift"])
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("killed")
+
+    # The vectors of generation 2 are written, then the save dies before its documents.
+    monkeypatch.setattr("models.engine.save_documents", dies)
+    with pytest.raises(RuntimeError):
+        engine.save(tmp_path, generation=2)
+    monkeypatch.undo()
+    assert len(list((tmp_path / VERSIONS_DIR).iterdir())) == 2  # the dead save's folder is left
     fresh = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary)
-    assert fresh.load(tmp_path, generation=1)
-    assert fresh.count() == 10
+    saved = fresh.load(tmp_path)
+    assert saved is not None and saved.generation == 1 and fresh.count() == 10
+    engine.save(tmp_path, generation=3, extra={"watermark": "w"})
+    names = [p.name for p in (tmp_path / VERSIONS_DIR).iterdir()]  # the next save cleans up
+    assert len(names) == 1 and names[0].startswith("g0000000003-")
+    saved = fresh.load(tmp_path, generation=3)
+    assert saved is not None and saved.extra == {"watermark": "w"} and fresh.count() == 9
+
+
+def test_a_pointer_to_a_missing_version_is_refused(engine, glossary, tmp_path):
+    saved = engine.save(tmp_path, generation=1)
+    shutil.rmtree(saved.folder)
+    assert MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary).load(tmp_path) is None

@@ -45,12 +45,13 @@ def test_filter_applies_before_the_cut(index):
     assert [i for i, _ in hits] == ["mixed"]
 
 
-def test_upsert_is_visible_on_the_next_search(index):
-    index.add([doc("rev", "Reviews", "Now also sells gift cards and gift cards")])
-    assert "rev" in [i for i, _ in index.search(tokenize("gift cards"), 5)]
-    index.delete(["gift"])
-    assert "gift" not in [i for i, _ in index.search(tokenize("gift cards"), 5)]
-    assert index.count() == 5
+def test_a_change_makes_a_new_index_and_leaves_the_old_one_answering(index):
+    changed = index.replaced([doc("rev", "Reviews", "Now also sells gift cards and gift cards")])
+    assert "rev" in [i for i, _ in changed.search(tokenize("gift cards"), 5)]
+    assert "rev" not in [i for i, _ in index.search(tokenize("gift cards"), 5)]
+    smaller = changed.replaced(removed=["gift"])
+    assert "gift" not in [i for i, _ in smaller.search(tokenize("gift cards"), 5)]
+    assert smaller.count() == 5 and changed.count() == 6
 
 
 def test_fields_are_weighted_by_repetition():

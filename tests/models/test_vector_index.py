@@ -1,10 +1,7 @@
-import json
-import os
-
 import numpy as np
 import pytest
 
-from models.vector_index import IndexMismatch, VectorIndex
+from models.vector_index import VECTORS_FILE, IndexMismatch, VectorIndex
 
 IDS = ["a", "b", "c", "d", "e"]
 
@@ -63,19 +60,14 @@ def test_saved_index_loads_and_refuses_another_model_or_generation(index, tmp_pa
         VectorIndex(4).load(tmp_path, {"model": "m1", "generation": 7})
 
 
-def test_crash_mid_save_leaves_the_old_index_loadable(index, tmp_path):
+def test_missing_or_unreadable_vectors_are_a_mismatch(index, tmp_path):
     index.save(tmp_path, {"model": "m1", "generation": 1})
-    # A save that died after writing its index file, before the meta was replaced.
-    (tmp_path / "index-deadbeef.faiss").write_bytes(b"half written")
-    (tmp_path / ".meta.json.123.tmp").write_text('{"generation": 2')
-    loaded = VectorIndex(3)
-    assert loaded.load(tmp_path, {"generation": 1})["model"] == "m1"
-    assert loaded.count() == 5
-    # The next successful save cleans the debris up.
-    loaded.save(tmp_path, {"model": "m1", "generation": 2})
-    names = sorted(os.listdir(tmp_path))
-    assert len(names) == 2 and "meta.json" in names
-    assert json.loads((tmp_path / "meta.json").read_text())["generation"] == 2
+    (tmp_path / VECTORS_FILE).write_bytes(b"half written")
+    with pytest.raises(IndexMismatch, match="vectors"):
+        VectorIndex(3).load(tmp_path, {"generation": 1})
+    (tmp_path / VECTORS_FILE).unlink()
+    with pytest.raises(IndexMismatch, match="vectors"):
+        VectorIndex(3).load(tmp_path, {"generation": 1})
 
 
 def test_missing_index_is_a_mismatch(tmp_path):
