@@ -27,6 +27,15 @@ class Settings(BaseSettings):
         "a sentence-transformers model name or path, or 'none' to switch the channel off.",
     )
     glossary_path: Path | None = None
+    embedding_cache: bool = Field(
+        default=True,
+        description="Keep document embeddings by (model, text) on disk, so a rebuild encodes "
+        "only new or changed listings.",
+    )
+    embedding_cache_path: Path | None = Field(
+        default=None, description="Where the embedding cache lives; INDEX_DIR/embeddings.sqlite "
+        "when unset. Processes may share one file.",
+    )
     demo_catalog: bool = Field(
         default=False, description="Load the demo catalog on start when the catalog is empty."
     )
