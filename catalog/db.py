@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, create_engine, event, select, update
+from sqlalchemy import DateTime, Engine, create_engine, event, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -134,3 +134,25 @@ def bump_generation(session: Session) -> int:
 def current_generation(session: Session) -> int:
     value = session.scalar(select(CatalogState.generation).where(CatalogState.id == 1))
     return value or 0
+
+
+# The advisory lock one index rebuild at a time holds, across every replica on the database.
+REBUILD_LOCK = 0x70_6D_69_64_78  # "pmidx"
+
+
+@contextmanager
+def rebuild_lock(engine: Engine) -> Iterator[None]:
+    """One index rebuild at a time across processes sharing a PostgreSQL database (a session
+    advisory lock, released with the connection if the process dies). On SQLite, whose
+    processes share one machine, the index folder's file lock already serialises them."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": REBUILD_LOCK})
+        connection.commit()  # hold the lock, not a transaction, while the rebuild runs
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": REBUILD_LOCK})
+            connection.commit()

@@ -14,6 +14,11 @@ INACTIVE = ("archived",)
 ADOPTED = ("adopted", "live", "churned")
 
 
+def active_partner_ids(session: Session) -> set[str]:
+    """The ids of the partners that belong in the index."""
+    return set(session.scalars(select(Partner.id).where(Partner.status.not_in(INACTIVE))))
+
+
 def active_partners(session: Session, changed_since: datetime | None = None) -> Sequence[Partner]:
     """Partners that belong in the index, with their notes loaded."""
     query = (

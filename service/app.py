@@ -74,6 +74,10 @@ def _lifespan(settings: Settings, matcher_factory: MatcherFactory):  # type: ign
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
+            try:
+                await run_in_threadpool(app.state.matcher.flush)  # the last changes' save
+            except Exception:
+                log.exception("index save at shutdown failed; the next start catches up")
             engine.dispose()
 
     return lifespan

@@ -19,12 +19,15 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.db import current_generation
-from catalog.repository import active_partners, adoption_rates, archived_since
+from catalog.db import current_generation, rebuild_lock
+from catalog.repository import active_partner_ids, active_partners, adoption_rates, archived_since
 from catalog.tables import Partner, utcnow
 from models.embedders import make_embedder
+from models.embedding_cache import CachedEmbedder, EmbeddingStore
 from models.engine import MatchingEngine, SearchResult
+from models.engine_store import SavedVersion, current_version
 from models.glossary import Glossary
+from models.vector_index import IndexMismatch
 from service.indexing import partner_document
 from service.settings import Settings
 
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 # Rows written by another process within this window of a sync may commit late; look back this far.
 CLOCK_SLACK = timedelta(seconds=5)
 LOCK_FILE = ".lock"
+EMBEDDINGS_FILE = "embeddings.sqlite"
 T = TypeVar("T")
 
 
@@ -46,6 +50,7 @@ class Matcher:
         self.sessions = sessions
         self.engine = engine or make_engine(settings)
         self.generation = -1
+        self._saved_generation = -1
         self._watermark: datetime | None = None
         self._lock = threading.RLock()
 
@@ -54,60 +59,52 @@ class Matcher:
         return self.generation >= 0
 
     def start(self) -> None:
-        """Load the saved index when it fits the catalog, else rebuild it from the database."""
+        """Load the saved index and catch up with the catalog from where it was saved; rebuild
+        when there is none, it was built by other models, or it is ahead of the database."""
         with self._lock:
             generation = self._read(current_generation)
-            if self._load(generation):
-                log.info("index loaded", extra={"generation": generation})
-                self.generation = generation
-                self._watermark = utcnow() - CLOCK_SLACK
-                return
+            saved = self._load()
+            if saved is not None and saved.generation <= generation:
+                self.generation = self._saved_generation = saved.generation
+                self._watermark = _saved_watermark(saved)
+                if self._catch_up():
+                    log.info("index loaded", extra={"generation": self.generation,
+                                                    "saved_generation": saved.generation})
+                    return
         self.rebuild()
 
     def rebuild(self) -> int:
         """Build the index afresh from the database, then save it.
 
-        The encoding (minutes for thousands of listings) runs outside the matcher's lock, so this
-        process's writes are not held up meanwhile; any change the new build missed is newer than
-        its watermark, and the next `sync` applies it.
+        The encoding (minutes for thousands of new listings) runs outside the matcher's lock, so
+        this process's writes are not held up meanwhile; any change the new build missed is newer
+        than its watermark, and the next `sync` applies it. Replicas on one PostgreSQL database
+        rebuild one at a time (an advisory lock), so they never all encode at once.
         """
-        started = utcnow()
-        generation, documents = self._read(
-            lambda session: (current_generation(session), self._documents(session, None))
-        )
-        self.engine.build(documents)
+        with rebuild_lock(self.sessions.kw["bind"]):
+            started = utcnow()
+            generation, documents = self._read(
+                lambda session: (current_generation(session), self._documents(session, None))
+            )
+            self.engine.build(documents)
         with self._lock:
-            self._save(generation)
             self.generation = generation
             self._watermark = started - CLOCK_SLACK
+            self._save()
             log.info("index built", extra={"generation": generation, "count": self.engine.count()})
             return self.engine.count()
 
     def sync(self) -> bool:
-        """Apply catalog changes made since the last sync; True when anything changed."""
+        """Apply catalog changes made since the last sync, then save the index if it changed
+        since its last save; True when anything changed."""
         with self._lock:
-            generation = self._read(current_generation)
-            if generation == self.generation:
-                return False
-            if self._watermark is None:
-                self.rebuild()
-                return True
-            started, since = utcnow(), self._watermark
-            generation, changed, removed = self._read(lambda session: (
-                current_generation(session), self._documents(session, since),
-                list(archived_since(session, since)),
-            ))
-            if removed:
-                self.engine.remove(removed)
-            if changed:
-                self.engine.upsert(changed)
-            self.generation = generation
-            self._watermark = started - CLOCK_SLACK
-            self._save(generation)
-            return True
+            changed = self._apply_changes()
+            self.flush()
+            return changed
 
     def refresh(self, partner_ids: Collection[str], generation: int) -> None:
-        """Apply this process's own committed change of the given partners at once."""
+        """Apply this process's own committed change of the given partners at once. The save
+        waits for the next `sync` (once a poll interval), off the request's path."""
         with self._lock:
             live, gone = self._read(lambda session: self._changed(session, partner_ids))
             if gone:
@@ -116,7 +113,51 @@ class Matcher:
                 self.engine.upsert(live)
             if generation == self.generation + 1:
                 self.generation = generation
-                self._save(generation)
+
+    def flush(self) -> None:
+        """Save the index if its generation is newer than the saved one. Worker processes share
+        the folder and reach the same generations: the first to get there saves, once."""
+        with self._lock:
+            if self.generation <= self._saved_generation:
+                return
+            with index_folder_lock(self.settings.index_dir):
+                try:
+                    on_disk = current_version(self.settings.index_dir).generation
+                except IndexMismatch:
+                    on_disk = -1
+                if on_disk < self.generation:
+                    self.engine.save(self.settings.index_dir, self.generation, self._save_notes())
+            self._saved_generation = self.generation
+
+    def _apply_changes(self) -> bool:
+        generation = self._read(current_generation)
+        if generation == self.generation:
+            return False
+        if self._watermark is None:
+            self.rebuild()
+            return True
+        started, since = utcnow(), self._watermark
+        generation, changed, removed = self._read(lambda session: (
+            current_generation(session), self._documents(session, since),
+            list(archived_since(session, since)),
+        ))
+        if removed:
+            self.engine.remove(removed)
+        if changed:
+            self.engine.upsert(changed)
+        self.generation = generation
+        self._watermark = started - CLOCK_SLACK
+        return True
+
+    def _catch_up(self) -> bool:
+        """Bring a loaded index up to the catalog; False when the result cannot be trusted (an
+        older index without a watermark, or not exactly the active partners: a saved index of
+        another database at the same generation, say), and it is rebuilt."""
+        if self.generation != self._read(current_generation):
+            if self._watermark is None:
+                return False
+            self.sync()
+        return self.engine.ids() == self._read(active_partner_ids)
 
     def _read(self, query: Callable[[Session], T]) -> T:
         """Read in a short transaction of its own, ended before any encoding: on SQLite every
@@ -131,17 +172,22 @@ class Matcher:
         documents = [partner_document(p, rates.get(p.id)) for p in live]
         return documents, [p.id for p in partners if p.status == "archived"]
 
-    def _load(self, generation: int) -> bool:
+    def _load(self) -> SavedVersion | None:
         try:
             with index_folder_lock(self.settings.index_dir):
-                return self.engine.load(self.settings.index_dir, generation)
+                return self.engine.load(self.settings.index_dir)
         except Exception:  # an unreadable saved index is rebuilt, never served in part
             log.exception("saved index unreadable; rebuilding")
-            return False
+            return None
 
-    def _save(self, generation: int) -> None:
+    def _save(self) -> None:
         with index_folder_lock(self.settings.index_dir):
-            self.engine.save(self.settings.index_dir, generation)
+            self.engine.save(self.settings.index_dir, self.generation, self._save_notes())
+        self._saved_generation = self.generation
+
+    def _save_notes(self) -> dict[str, object]:
+        """Where a later start resumes catching up from: changes older than this are in."""
+        return {"watermark": self._watermark.isoformat() if self._watermark else None}
 
     def search(
         self,
@@ -176,9 +222,20 @@ def index_folder_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _saved_watermark(saved: SavedVersion) -> datetime | None:
+    raw = saved.extra.get("watermark")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
 def make_engine(settings: Settings) -> MatchingEngine:
     """The matching engine the settings describe (loads the models: seconds, not at import)."""
     dense = make_embedder(settings.embedding_model)
     multilingual = make_embedder(settings.multilingual_model)
+    if settings.embedding_cache:
+        store = EmbeddingStore(settings.embedding_cache_path or settings.index_dir / EMBEDDINGS_FILE)
+        dense = CachedEmbedder(dense, store) if dense else None
+        multilingual = CachedEmbedder(multilingual, store) if multilingual else None
+    if dense is None:
+        raise ValueError("PARTNERMATCH_EMBEDDING_MODEL cannot be 'none': the dense channel is required")
     glossary = Glossary.load(settings.glossary_path)
     return MatchingEngine(dense=dense, multilingual=multilingual, glossary=glossary)

@@ -19,6 +19,7 @@ from catalog.backup import BackupError, backup, restore
 from catalog.db import current_generation, make_engine, session_factory, upgrade
 from catalog.repository import active_partners
 from catalog.tables import ApiKey, AuditEntry, Base
+from models.engine_store import current_version
 from scripts.cli import app as cli
 from service.app import create_app
 from service.matching import Matcher
@@ -175,4 +176,5 @@ def test_the_commands_back_up_and_restore(
     with session_factory(empty_database)() as session:
         restores = session.scalars(select(AuditEntry).where(AuditEntry.action == "restore")).all()
     assert [r.actor for r in restores] == ["cli"]  # the forced restore replaced the first's row
-    assert (tmp_path / "cli-index" / "documents.json").is_file()
+    with session_factory(empty_database)() as session:
+        assert current_version(tmp_path / "cli-index").generation == current_generation(session)
