@@ -19,6 +19,7 @@ from scripts import evaluate as evaluate_command
 from scripts import keys as keys_command
 from scripts import load as load_command
 from scripts.runtime import open_runtime
+from service.matching import Matcher
 
 app = typer.Typer(help="partnermatch: partner recommendations for a Shopify agency.", no_args_is_help=True)
 import_app = typer.Typer(help="Import partners and notes (idempotent: matched on source + external id).")
@@ -108,7 +109,7 @@ def import_csv(
 def index_build() -> None:
     """Rebuild the index from the database."""
     runtime = open_runtime()
-    matcher = runtime.matcher
+    matcher = Matcher(runtime.settings, runtime.sessions)  # not started: no load before the build
     count = matcher.rebuild()
     typer.echo(json.dumps({"partners": count, "generation": matcher.generation}))
 
