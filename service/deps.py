@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from catalog.db import bump_generation
+from catalog.db import bump_generation, transaction
 from service.auth import Caller, find_key
 from service.errors import Forbidden, Unauthorized
 from service.matching import Matcher
@@ -34,19 +34,14 @@ def get_session(request: Request) -> Iterator[Session]:
     Catalog changes are announced with `catalog_changed`; after the commit they are applied to
     this process's index at once, so the next recommendation sees them.
     """
-    with request.app.state.sessions() as session:
+    with transaction(request.app.state.sessions) as session:
+        yield session
+    changed = session.info.pop("changed_partners", None)
+    if changed:
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        changed = session.info.pop("changed_partners", None)
-        if changed:
-            try:
-                request.app.state.matcher.refresh(changed, session.info.pop("generation"))
-            except Exception:  # committed already: the follower's sync catches the index up
-                log.exception("index refresh failed after commit")
+            request.app.state.matcher.refresh(changed, session.info.pop("generation"))
+        except Exception:  # committed already: the follower's sync catches the index up
+            log.exception("index refresh failed after commit")
 
 
 def catalog_changed(session: Session, *partner_ids: str) -> None:
