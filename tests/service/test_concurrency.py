@@ -142,14 +142,8 @@ def assert_every_worker_caught_up(server: Server, polls: int = 40, timeout: floa
         time.sleep(0.05)
 
 
-def test_twenty_second_load_run_has_no_server_errors(
-    server: Server, request: pytest.FixtureRequest
-) -> None:
+def test_twenty_second_load_run_has_no_server_errors(server: Server) -> None:
     """The load script itself, for 20 seconds, with the reindex in the middle."""
-    if request.node.callspec.params.get("server") == "postgres":
-        # Known defect, issue 8 open: on PostgreSQL about 1 request in 300-1,000 answers 500
-        # while the full reindex runs. Kept running so the fix shows as XPASS.
-        request.applymarker(pytest.mark.xfail(reason="500 during reindex on PostgreSQL", strict=False))
     result = CliRunner().invoke(cli, [
         "load", "--base-url", server.url, "--minutes", str(20 / 60), "--key", server.keys["admin"],
         "--server-pid", str(server.pid), "--concurrency", "4",
