@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.tables import Initiative, Introduction, Partner
+from service.schemas_kpi import KpiValues
 
 ADOPTED = ("adopted", "live", "churned")
 EARNING = ("live", "churned")
@@ -73,20 +74,6 @@ class ShareTerms:
     @property
     def readable(self) -> bool:
         return self.percent is not None or self.per_go_live is not None
-
-
-@dataclass(frozen=True)
-class Kpis:
-    partner_sourced_revenue: int
-    revenue_share_owed: int | None
-    introductions: int
-    adoptions: int
-    rejections: int
-    adoption_rate: float | None
-    active_partners: int
-    initiative_success_rate: float | None
-    churn_rate: float | None
-    csat: float | None
 
 
 @dataclass(frozen=True)
@@ -208,9 +195,9 @@ def csat(intros: Iterable[IntroFacts], period: Period) -> float | None:
     return round(sum(scores) / len(scores), 2) if scores else None
 
 
-def compute(facts: Facts, period: Period) -> Kpis:
+def compute(facts: Facts, period: Period) -> KpiValues:
     intros = list(facts.introductions)
-    return Kpis(
+    return KpiValues(
         partner_sourced_revenue=partner_sourced_revenue(intros, period),
         revenue_share_owed=revenue_share_owed(intros, period, facts.terms),
         introductions=introductions(intros, period),
@@ -224,7 +211,7 @@ def compute(facts: Facts, period: Period) -> Kpis:
     )
 
 
-def per_partner(facts: Facts, period: Period) -> dict[str, Kpis]:
+def per_partner(facts: Facts, period: Period) -> dict[str, KpiValues]:
     """The same KPIs for each partner with an engaged introduction or an initiative ending in the
     period, ordered by revenue, then adoptions, then introductions (largest first)."""
     ids = {i.partner_id for i in facts.introductions if engaged(i, period)}

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from models.glossary import Glossary
 from service import gaps as gap_analysis
 from service import kpis
-from service.kpis import Kpis, Period
+from service.kpis import Period
+from service.schemas_kpi import KpiValues
 
 FORMATS = ("html", "md", "csv")
 TOP_PARTNERS = 10
@@ -40,9 +41,9 @@ PARTNER_COLUMNS = [f for f in SHOWN if f[0] != "active_partners"]
 @dataclass(frozen=True)
 class ReportData:
     period: Period
-    totals: Kpis
-    partners: list[tuple[str, Kpis]]  # (name, KPIs), the top partners
-    months: list[tuple[str, Kpis]]  # ("2026-04", KPIs of that month within the period)
+    totals: KpiValues
+    partners: list[tuple[str, KpiValues]]  # (name, KPIs), the top partners
+    months: list[tuple[str, KpiValues]]  # ("2026-04", KPIs of that month within the period)
     gaps: list[dict[str, object]]
     threshold: float
 
@@ -181,14 +182,14 @@ def _yen_bars(ax, labels: list[str], values: list[int], horizontal: bool = False
         ax.tick_params(axis="x", labelrotation=45)
 
 
-def _pair(ax, labels: list[str], values: list[Kpis]) -> None:  # type: ignore[no-untyped-def]
+def _pair(ax, labels: list[str], values: list[KpiValues]) -> None:  # type: ignore[no-untyped-def]
     ax.tick_params(axis="x", labelrotation=45)
     ax.plot(labels, [v.introductions for v in values], marker="o", label="introductions")
     ax.plot(labels, [v.adoptions for v in values], marker="o", label="adoptions")
     ax.legend()
 
 
-def _rates(ax, labels: list[str], values: list[Kpis]) -> None:  # type: ignore[no-untyped-def]
+def _rates(ax, labels: list[str], values: list[KpiValues]) -> None:  # type: ignore[no-untyped-def]
     for name in ("adoption_rate", "churn_rate"):
         series = [getattr(v, name) for v in values]
         ax.plot(labels, [float("nan") if s is None else s for s in series], marker="o",

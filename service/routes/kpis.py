@@ -12,7 +12,7 @@ from service import kpis
 from service.deps import ManagerDep, MatcherDep, SessionDep, SettingsDep
 from service.errors import BadRequest
 from service.routes.partners import get_partner
-from service.schemas_kpi import GapGroup, GapReport, KpiReport, KpiValues, PartnerKpis, date_query
+from service.schemas_kpi import GapGroup, GapReport, KpiReport, PartnerKpis, date_query
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
 
@@ -51,10 +51,10 @@ def read_kpis(
         get_partner(partner_id, session)
     facts = kpis.load_facts(session, partner_id)
     partners = [
-        PartnerKpis(partner_id=pid, name=facts.names.get(pid, pid), **vars(values))
+        PartnerKpis(partner_id=pid, name=facts.names.get(pid, pid), **values.model_dump())
         for pid, values in kpis.per_partner(facts, period).items()
     ]
-    total = KpiValues(**vars(kpis.compute(facts, period)))
+    total = kpis.compute(facts, period)
     return KpiReport(
         from_=period.start, to=period.end, partner_id=partner_id, partners=partners,
         **total.model_dump(),
