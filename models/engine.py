@@ -33,7 +33,7 @@ from models.engine_store import (
 )
 from models.glossary import Expansion, Glossary
 from models.lexical import FIELD_WEIGHTS, LexicalIndex, analysis_fingerprint, document_tokens
-from models.query_cache import QueryCache
+from models.lru import LruCache
 from models.ranking import PRIOR_BAND, RRF_K, apply_priors, fuse, prior_value, shares
 from models.text import (
     STOP_WORDS_EN,
@@ -70,7 +70,8 @@ class EngineConfig:
     expand_english: bool = False  # add the glossary's synonyms to an English query too
     concept_tokens: bool = True  # "@entry" tokens shared by queries and listings in BM25
     rendering_terms: int = 0  # English terms per glossary entry for MiniLM (0: all)
-    cache_size: int = 1024
+    cache_size: int = 1024  # query embeddings kept
+    explained_cache_size: int = 4096  # listings whose analysed sentences are kept for reasons
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,9 @@ class MatchingEngine:
         self._vectors = {"dense": VectorIndex(dense.dimension)}
         if multilingual is not None:
             self._vectors["multilingual"] = VectorIndex(multilingual.dimension)
-        self._cache = QueryCache(self.config.cache_size)
+        self._cache: LruCache[np.ndarray] = LruCache(self.config.cache_size)
+        self._analyses: LruCache[explain.Analysis] = LruCache(self.config.explained_cache_size)
+        self._expansions: LruCache[Expansion] = LruCache(self.config.cache_size)
         self._lock = threading.RLock()  # index mutations vs searches; encoding stays outside
         # One change at a time: each builds its new BM25 index (a second or so) from the last
         # one's before taking `_lock` for the swap, so searches never wait for that build.
@@ -162,7 +165,8 @@ class MatchingEngine:
         mode: Mode = "full", use_priors: bool = True,
     ) -> SearchResult:
         language = detect_language(query)
-        expansion = self.glossary.expand(query, language) if mode == "full" else Expansion(language)
+        expansion = (self._expansions.get_or_compute(query, lambda: self.glossary.expand(query, language))
+                     if mode == "full" else Expansion(language))
         texts = {} if mode == "bm25" else (
             {"dense": query} if mode == "dense" else self._channel_texts(query, expansion))
         vectors = self._query_vectors(texts)  # the slow part, outside the lock
@@ -185,9 +189,11 @@ class MatchingEngine:
         final = apply_priors({i: relevance[i] for i in priors}, priors, band)
         order = sorted(final, key=lambda i: (-final[i], i))[:top_k]
         contributions = {f.id: f.contributions for f in fused}
+        query_tokens = set(tokenize(query)) | set(tokenize(" ".join(expansion.terms_en)))
+        query_words = _query_words(query, language)
         matches = [
             self._match(doc_id, rank, final[doc_id], relevance[doc_id], contributions[doc_id],
-                        rankings, query, expansion)
+                        rankings, expansion, query_tokens, query_words)
             for rank, doc_id in enumerate(order, start=1)
         ]
         return SearchResult(language, list(expansion.terms), matches)
@@ -271,15 +277,16 @@ class MatchingEngine:
     def _match(
         self, doc_id: str, rank: int, score: float, relevance: float,
         contributions: Mapping[str, float], rankings: Mapping[str, Sequence[str]],
-        query: str, expansion: Expansion,
+        expansion: Expansion, query_tokens: set[str], query_words: list[tuple[str, str]],
     ) -> Match:
         document = self._documents[doc_id]
         language = expansion.language
-        query_tokens = set(tokenize(query)) | set(tokenize(" ".join(expansion.terms_en)))
-        evidence = explain.best_sentence(document, query_tokens, language)
+        analysis = self._analyses.get_or_compute((doc_id, document.sections),
+                                                 lambda: explain.analyse(document))
+        evidence = explain.best_sentence(analysis, query_tokens, language)
         matched = explain.matched_terms(
-            expansion.entries, self._concepts.get(doc_id, frozenset()),
-            _query_words(query, language), set(self._document_tokens(document)), language,
+            expansion.entries, self._concepts.get(doc_id, frozenset()), query_words,
+            analysis.tokens, language,
         )
         return Match(
             id=doc_id, rank=rank, score=round(score, 6), relevance=round(relevance, 6),

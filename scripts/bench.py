@@ -7,7 +7,8 @@ peak memory; and in the same run the bare baseline: encode the query with all-Mi
 search an exact FAISS index, in process. The baseline's index holds random unit vectors of the
 catalog's size: its timing does not depend on what the vectors say.
 
-Sizes share one embedding cache, empty at the start of the run: the first size encodes every
+Sizes share one embedding cache, empty at the start of the run unless `--cache` names one kept
+from an earlier run: the first size then encodes every
 listing (the cold build), larger ones encode only texts not seen yet (the copies repeat their
 listing's text), as a rebuild does. Each size reports how many texts it encoded and reused.
 Latency is measured twice with one client: the fixed query list, repeated (the query-embedding
@@ -58,12 +59,16 @@ def bench(
     requests: Annotated[int, typer.Option(help="Requests per latency run")] = 300,
     clients: Annotated[int, typer.Option(help="Concurrent clients of the second run")] = 8,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON here")] = None,
+    cache: Annotated[Path | None, typer.Option(
+        help="An embedding cache file to use and keep (default: a new, empty one: a cold build)"
+    )] = None,
 ) -> None:
     """Measure latency, throughput, build speed, cold start and memory; print a table and JSON."""
     records = read_appstore(appstore)
-    with tempfile.TemporaryDirectory(prefix="pm-bench-cache-") as cache:
+    with tempfile.TemporaryDirectory(prefix="pm-bench-cache-") as folder:
+        store = cache or Path(folder) / "embeddings.sqlite"
         results = [
-            _bench_size(int(size), records, requests, clients, Path(cache) / "embeddings.sqlite")
+            _bench_size(int(size), records, requests, clients, store)
             for size in sizes.split(",") if size
         ]
     report = {"machine": _machine(), "results": results}
