@@ -32,8 +32,8 @@ from models.engine_store import (
     save_version,
 )
 from models.glossary import Expansion, Glossary
-from models.lexical import FIELD_WEIGHTS, LexicalIndex, document_tokens
-from models.query_cache import QueryCache
+from models.lexical import FIELD_WEIGHTS, LexicalIndex, analysis_fingerprint, document_tokens
+from models.lru import LruCache
 from models.ranking import PRIOR_BAND, RRF_K, apply_priors, fuse, prior_value, shares
 from models.text import (
     STOP_WORDS_EN,
@@ -48,6 +48,7 @@ from models.vector_index import IndexMismatch, VectorIndex
 
 Mode = Literal["full", "bm25", "dense"]
 CHANNELS = ("bm25", "dense", "multilingual")
+LEXICAL_DIR = "lexical"
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class EngineConfig:
     expand_english: bool = False  # add the glossary's synonyms to an English query too
     concept_tokens: bool = True  # "@entry" tokens shared by queries and listings in BM25
     rendering_terms: int = 0  # English terms per glossary entry for MiniLM (0: all)
-    cache_size: int = 1024
+    cache_size: int = 1024  # query embeddings kept
+    explained_cache_size: int = 4096  # listings whose analysed sentences are kept for reasons
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,9 @@ class MatchingEngine:
         self._vectors = {"dense": VectorIndex(dense.dimension)}
         if multilingual is not None:
             self._vectors["multilingual"] = VectorIndex(multilingual.dimension)
-        self._cache = QueryCache(self.config.cache_size)
+        self._cache: LruCache[np.ndarray] = LruCache(self.config.cache_size)
+        self._analyses: LruCache[explain.Analysis] = LruCache(self.config.explained_cache_size)
+        self._expansions: LruCache[Expansion] = LruCache(self.config.cache_size)
         self._lock = threading.RLock()  # index mutations vs searches; encoding stays outside
         # One change at a time: each builds its new BM25 index (a second or so) from the last
         # one's before taking `_lock` for the swap, so searches never wait for that build.
@@ -136,7 +140,8 @@ class MatchingEngine:
         with self._writing:
             concepts = {document.id: self._concepts_of(document) for document in documents}
             lexical = self._lexical.replaced(
-                tokens={d.id: self._tokens_with(d, concepts[d.id]) for d in documents})
+                tokens={d.id: self._tokens_with(d, concepts[d.id]) for d in documents},
+                all_documents=lambda: list(self._documents.values()))
             with self._lock:
                 self._unregister(ids)
                 self._register(documents, concepts)
@@ -146,7 +151,8 @@ class MatchingEngine:
 
     def remove(self, ids: Collection[str]) -> None:
         with self._writing:
-            lexical = self._lexical.replaced(removed=ids)
+            lexical = self._lexical.replaced(
+                removed=ids, all_documents=lambda: list(self._documents.values()))
             with self._lock:
                 self._unregister(ids)
                 self._lexical = lexical
@@ -159,7 +165,8 @@ class MatchingEngine:
         mode: Mode = "full", use_priors: bool = True,
     ) -> SearchResult:
         language = detect_language(query)
-        expansion = self.glossary.expand(query, language) if mode == "full" else Expansion(language)
+        expansion = (self._expansions.get_or_compute(query, lambda: self.glossary.expand(query, language))
+                     if mode == "full" else Expansion(language))
         texts = {} if mode == "bm25" else (
             {"dense": query} if mode == "dense" else self._channel_texts(query, expansion))
         vectors = self._query_vectors(texts)  # the slow part, outside the lock
@@ -182,9 +189,11 @@ class MatchingEngine:
         final = apply_priors({i: relevance[i] for i in priors}, priors, band)
         order = sorted(final, key=lambda i: (-final[i], i))[:top_k]
         contributions = {f.id: f.contributions for f in fused}
+        query_tokens = set(tokenize(query)) | set(tokenize(" ".join(expansion.terms_en)))
+        query_words = _query_words(query, language)
         matches = [
             self._match(doc_id, rank, final[doc_id], relevance[doc_id], contributions[doc_id],
-                        rankings, query, expansion)
+                        rankings, expansion, query_tokens, query_words)
             for rank, doc_id in enumerate(order, start=1)
         ]
         return SearchResult(language, list(expansion.terms), matches)
@@ -268,15 +277,16 @@ class MatchingEngine:
     def _match(
         self, doc_id: str, rank: int, score: float, relevance: float,
         contributions: Mapping[str, float], rankings: Mapping[str, Sequence[str]],
-        query: str, expansion: Expansion,
+        expansion: Expansion, query_tokens: set[str], query_words: list[tuple[str, str]],
     ) -> Match:
         document = self._documents[doc_id]
         language = expansion.language
-        query_tokens = set(tokenize(query)) | set(tokenize(" ".join(expansion.terms_en)))
-        evidence = explain.best_sentence(document, query_tokens, language)
+        analysis = self._analyses.get_or_compute((doc_id, document.sections),
+                                                 lambda: explain.analyse(document))
+        evidence = explain.best_sentence(analysis, query_tokens, language)
         matched = explain.matched_terms(
-            expansion.entries, self._concepts.get(doc_id, frozenset()),
-            _query_words(query, language), set(self._lexical.tokens(doc_id)), language,
+            expansion.entries, self._concepts.get(doc_id, frozenset()), query_words,
+            analysis.tokens, language,
         )
         return Match(
             id=doc_id, rank=rank, score=round(score, 6), relevance=round(relevance, 6),
@@ -294,7 +304,9 @@ class MatchingEngine:
             with self._lock:
                 for channel, index in self._vectors.items():
                     index.save(version / channel, self._meta(channel, generation))
-                save_documents(version, list(self._documents.values()), generation)
+                self._lexical.save(version / LEXICAL_DIR, self._lexical_meta(generation))
+                save_documents(version, list(self._documents.values()), generation,
+                               self._concepts, self.glossary.fingerprint)
 
         return save_version(Path(folder), generation, write, extra)
 
@@ -305,7 +317,8 @@ class MatchingEngine:
             saved = current_version(Path(folder))
             if generation is not None and saved.generation != generation:
                 return None
-            documents = load_documents(saved.folder, saved.generation)
+            documents, concepts = load_documents(
+                saved.folder, saved.generation, self.glossary.fingerprint)
             fresh = {c: VectorIndex(i.dimension) for c, i in self._vectors.items()}
             for channel, index in fresh.items():
                 index.load(saved.folder / channel, self._meta(channel, saved.generation))
@@ -314,8 +327,28 @@ class MatchingEngine:
         ids = {d.id for d in documents}
         if any(index.ids() != ids for index in fresh.values()):
             return None
-        self._install(documents, fresh)
+        self._install(documents, fresh, concepts, self._saved_lexical(saved, concepts, ids))
         return saved
+
+    def _saved_lexical(
+        self, saved: SavedVersion, concepts: object, ids: set[str]
+    ) -> LexicalIndex | None:
+        """The saved BM25 index, when the same analysis, glossary and weights made it."""
+        if concepts is None:
+            return None
+        lexical = LexicalIndex(tokens_of=self._document_tokens)
+        try:
+            lexical.load(saved.folder / LEXICAL_DIR, self._lexical_meta(saved.generation))
+        except IndexMismatch:
+            return None
+        return lexical if set(lexical.ids) == ids else None
+
+    def _lexical_meta(self, generation: int) -> dict[str, object]:
+        return {
+            "generation": generation, "analysis": analysis_fingerprint(),
+            "glossary": self.glossary.fingerprint, "concept_tokens": self.config.concept_tokens,
+            "field_weights": dict(self.config.field_weights),
+        }
 
     def _meta(self, channel: str, generation: int) -> dict[str, object]:
         embedder = self.dense if channel == "dense" else self.multilingual
@@ -332,12 +365,18 @@ class MatchingEngine:
                 [_embedding_text(d, self.config.multilingual_sections) for d in documents])
         return vectors
 
-    def _install(self, documents: list[Document], vectors: dict[str, VectorIndex]) -> None:
-        """Replace the whole index. The slow parts (glossary tagging, BM25) run before the lock,
-        so searches go on meanwhile against the previous index."""
-        concepts = {document.id: self._concepts_of(document) for document in documents}
-        lexical = LexicalIndex(tokens_of=self._document_tokens)
-        lexical.build_tokens({d.id: self._tokens_with(d, concepts[d.id]) for d in documents})
+    def _install(
+        self, documents: list[Document], vectors: dict[str, VectorIndex],
+        concepts: dict[str, frozenset[str]] | None = None, lexical: LexicalIndex | None = None,
+    ) -> None:
+        """Replace the whole index, with the concepts and BM25 index loaded beside the vectors
+        or made here. The slow parts (glossary tagging, BM25) run before the lock, so searches
+        go on meanwhile against the previous index."""
+        if concepts is None:
+            concepts = {document.id: self._concepts_of(document) for document in documents}
+        if lexical is None:
+            lexical = LexicalIndex(tokens_of=self._document_tokens)
+            lexical.build_tokens({d.id: self._tokens_with(d, concepts[d.id]) for d in documents})
         facets: dict[str, dict[str, set[str]]] = {}
         for document in documents:
             _add_facets(facets, document)

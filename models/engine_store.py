@@ -16,9 +16,10 @@ for 4,750 listings), so only the documents and the vectors are saved.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,9 @@ def save_version(
     name = f"g{generation:010d}-{uuid.uuid4().hex[:12]}"
     folder = root / VERSIONS_DIR / name
     folder.mkdir(parents=True)
-    write(folder)  # every file it writes is fsynced (write_atomic)
-    for written in (folder, folder.parent):
-        fsync_directory(written)
+    write(folder)
+    _fsync_tree(folder)  # durable before CURRENT names it
+    fsync_directory(folder.parent)
     pointer = {"version": name, "generation": generation, "extra": extra or {}}
     write_atomic(root / POINTER_FILE, json.dumps(pointer).encode())
     _remove_other_versions(root, keep=name)
@@ -70,13 +71,23 @@ def current_version(root: Path) -> SavedVersion:
     return saved
 
 
-def save_documents(folder: Path, documents: list[Document], generation: int) -> None:
+def save_documents(
+    folder: Path, documents: list[Document], generation: int,
+    concepts: Mapping[str, frozenset[str]], glossary: str,
+) -> None:
+    """The documents, with the glossary concepts each names (and which glossary found them)."""
     folder.mkdir(parents=True, exist_ok=True)
-    payload = {"generation": generation, "documents": [_to_json(d) for d in documents]}
+    payload = {
+        "generation": generation, "documents": [_to_json(d) for d in documents],
+        "glossary": glossary, "concepts": {d.id: sorted(concepts.get(d.id, ())) for d in documents},
+    }
     write_atomic(folder / DOCUMENTS_FILE, json.dumps(payload, ensure_ascii=False).encode())
 
 
-def load_documents(folder: Path, generation: int) -> list[Document]:
+def load_documents(
+    folder: Path, generation: int, glossary: str
+) -> tuple[list[Document], dict[str, frozenset[str]] | None]:
+    """The documents, and their concepts when the same glossary found them (else None)."""
     try:
         payload = json.loads((folder / DOCUMENTS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -85,7 +96,22 @@ def load_documents(folder: Path, generation: int) -> list[Document]:
         raise IndexMismatch(
             f"saved documents are generation {payload.get('generation')!r}, expected {generation}"
         )
-    return [_from_json(raw) for raw in payload["documents"]]
+    documents = [_from_json(raw) for raw in payload["documents"]]
+    if payload.get("glossary") != glossary:
+        return documents, None
+    concepts = payload.get("concepts") or {}
+    return documents, {d.id: frozenset(concepts.get(d.id, ())) for d in documents}
+
+
+def _fsync_tree(folder: Path) -> None:
+    """fsync every file and folder under `folder` (some writers, like bm25s, do not)."""
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        else:
+            fsync_directory(path)
+    fsync_directory(folder)
 
 
 def _remove_other_versions(root: Path, keep: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from models.documents import Document
 from models.glossary import Entry
@@ -22,24 +23,36 @@ _KIND_WEIGHT = {
 EVIDENCE_CHARS = 160
 
 
-def sentences(document: Document) -> list[tuple[str, str]]:
-    """(kind, sentence) pairs of a document, in display order."""
-    out = []
-    for kind, text in document.sections:
-        out += [(kind, part.strip()) for part in _SENTENCE_END.split(text) if part.strip()]
-    return out
+@dataclass(frozen=True)
+class Analysis:
+    """A listing's sentences with their tokens, and all its tokens: made once per listing and
+    kept (tokenising every candidate's every sentence was most of a cached query's time)."""
+
+    sentences: tuple[tuple[str, str, frozenset[str]], ...]  # (kind, sentence, tokens)
+    tokens: frozenset[str]
+    has_japanese_description: bool
+
+
+def analyse(document: Document) -> Analysis:
+    parts = tuple(
+        (kind, part.strip(), frozenset(tokenize(part)))
+        for kind, text in document.sections
+        for part in _SENTENCE_END.split(text) if part.strip()
+    )
+    tokens = frozenset(tokenize(document.title)).union(*(t for _, _, t in parts))
+    return Analysis(parts, tokens, any(kind == "description_ja" for kind, _, _ in parts))
 
 
 def best_sentence(
-    document: Document, query_tokens: Collection[str], language: Language
+    analysis: Analysis, query_tokens: Collection[str], language: Language
 ) -> dict[str, str] | None:
     """The sentence sharing the most query tokens, weighted by section kind; ties go first."""
     wanted = set(query_tokens)
     best, best_score = None, 0.0
-    for kind, sentence in sentences(document):
-        if language == "ja" and kind == "description" and _has_kind(document, "description_ja"):
+    for kind, sentence, tokens in analysis.sentences:
+        if language == "ja" and kind == "description" and analysis.has_japanese_description:
             continue  # a Japanese reader gets the Japanese description when there is one
-        score = len(wanted.intersection(tokenize(sentence))) * _KIND_WEIGHT.get(kind, 1.0)
+        score = len(wanted.intersection(tokens)) * _KIND_WEIGHT.get(kind, 1.0)
         if score > best_score:
             best, best_score = (kind, sentence), score
     if best is None:
@@ -67,10 +80,6 @@ def why(matched: Sequence[str], evidence: dict[str, str] | None, language: Langu
         return f"{head}: {text}" if text else head
     head = "Matches " + ", ".join(matched[:3]) if matched else "Similar listing"
     return f"{head}: {text}" if text else head
-
-
-def _has_kind(document: Document, kind: str) -> bool:
-    return any(k == kind for k, _ in document.sections)
 
 
 def _clip(text: str) -> str:

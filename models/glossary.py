@@ -8,10 +8,12 @@ stem was measured and rejected: "customers" and "customs" share the stem "custom
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -82,6 +84,11 @@ class Glossary:
     @classmethod
     def empty(cls) -> Glossary:
         return cls(())
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes whenever an entry does: what was tagged with another glossary is re-tagged."""
+        return hashlib.sha256(repr(self.entries).encode()).hexdigest()[:16]
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -7,7 +7,8 @@ peak memory; and in the same run the bare baseline: encode the query with all-Mi
 search an exact FAISS index, in process. The baseline's index holds random unit vectors of the
 catalog's size: its timing does not depend on what the vectors say.
 
-Sizes share one embedding cache, empty at the start of the run: the first size encodes every
+Sizes share one embedding cache, empty at the start of the run unless `--cache` names one kept
+from an earlier run: the first size then encodes every
 listing (the cold build), larger ones encode only texts not seen yet (the copies repeat their
 listing's text), as a rebuild does. Each size reports how many texts it encoded and reused.
 Latency is measured twice with one client: the fixed query list, repeated (the query-embedding
@@ -57,16 +58,21 @@ def bench(
     ),
     requests: Annotated[int, typer.Option(help="Requests per latency run")] = 300,
     clients: Annotated[int, typer.Option(help="Concurrent clients of the second run")] = 8,
+    workers: Annotated[int, typer.Option(help="Worker processes of the server")] = 1,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON here")] = None,
+    cache: Annotated[Path | None, typer.Option(
+        help="An embedding cache file to use and keep (default: a new, empty one: a cold build)"
+    )] = None,
 ) -> None:
     """Measure latency, throughput, build speed, cold start and memory; print a table and JSON."""
     records = read_appstore(appstore)
-    with tempfile.TemporaryDirectory(prefix="pm-bench-cache-") as cache:
+    with tempfile.TemporaryDirectory(prefix="pm-bench-cache-") as folder:
+        store = cache or Path(folder) / "embeddings.sqlite"
         results = [
-            _bench_size(int(size), records, requests, clients, Path(cache) / "embeddings.sqlite")
+            _bench_size(int(size), records, requests, clients, store, workers)
             for size in sizes.split(",") if size
         ]
-    report = {"machine": _machine(), "results": results}
+    report = {"machine": _machine(), "server_workers": workers, "results": results}
     typer.echo(_table(results))
     text = json.dumps(report, indent=2)
     typer.echo(text)
@@ -75,7 +81,7 @@ def bench(
 
 
 def _bench_size(
-    size: int, records: list[dict[str, Any]], requests: int, clients: int, cache: Path
+    size: int, records: list[dict[str, Any]], requests: int, clients: int, cache: Path, workers: int
 ) -> dict:  # type: ignore[type-arg]
     with tempfile.TemporaryDirectory(prefix=f"pm-bench-{size}-") as folder:
         settings = Settings(
@@ -103,12 +109,12 @@ def _bench_size(
                "PARTNERMATCH_INDEX_DIR": str(settings.index_dir),
                "PARTNERMATCH_EMBEDDING_CACHE_PATH": str(cache),
                "PARTNERMATCH_RATE_LIMIT_PER_MINUTE": "100000000", "PARTNERMATCH_LOG_LEVEL": "WARNING"}
-        server, base, cold = _serve(env)
+        server, base, cold = _serve(env, workers)
         try:
             one = _latency(base, key, requests, 1)
             fresh = _latency(base, key, requests, 1, fresh_queries=True)
             many = _latency(base, key, requests, clients)
-            memory = _peak_rss_mb(server.pid)
+            memory = _peak_rss_mb(server.pid)  # the worker's own, or each worker's
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -154,14 +160,15 @@ def _baseline(count: int, requests: int) -> dict[str, float]:
     return _percentiles(timings)
 
 
-def _serve(env: dict[str, str]) -> tuple[subprocess.Popen, str, float]:  # type: ignore[type-arg]
+def _serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str, float]:  # type: ignore[type-arg]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "scripts.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "scripts.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     while time.perf_counter() - started < 600:
@@ -211,6 +218,15 @@ def _percentiles(timings: list[float]) -> dict[str, float]:
 
 
 def _peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of the server: its own, or with workers, the largest worker's (each
+    worker holds its own models and index)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    workers = [int(p) for p in children.read_text().split()] if children.exists() else []
+    peaks = [_vm_hwm_mb(p) for p in workers or [pid]]
+    return max(peaks) if peaks else float("nan")
+
+
+def _vm_hwm_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)

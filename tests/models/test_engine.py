@@ -6,6 +6,7 @@ import pytest
 
 from models.engine import MatchingEngine
 from models.engine_store import VERSIONS_DIR
+from models.glossary import Glossary
 from tests.models.conftest import CORPUS, HashEmbedder, listing
 
 
@@ -139,3 +140,31 @@ def test_a_pointer_to_a_missing_version_is_refused(engine, glossary, tmp_path):
     saved = engine.save(tmp_path, generation=1)
     shutil.rmtree(saved.folder)
     assert MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary).load(tmp_path) is None
+
+
+def test_a_loaded_index_answers_and_changes_like_the_one_saved(engine, glossary, tmp_path):
+    engine.save(tmp_path, generation=1)
+    fresh = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary)
+    assert fresh.load(tmp_path, generation=1)
+    for query in ("sell gift cards", "定期便を始めたい", "gift wrap"):
+        assert ids(fresh.search(query, top_k=5)) == ids(engine.search(query, top_k=5))
+    # The first change after a load re-makes the kept documents' tokens: they still match.
+    fresh.upsert([listing("new", "Noshi Wrapping", "Japanese noshi paper for every gift.")])
+    assert ids(fresh.search("noshi", top_k=1)) == ["new"]
+    assert ids(fresh.search("sell gift cards", top_k=1)) == ["gift"]
+    fresh.remove(["gift"])
+    assert "gift" not in ids(fresh.search("sell gift cards", top_k=5))
+
+
+def test_a_glossary_changed_since_the_save_tags_the_listings_again(engine, glossary_path, tmp_path):
+    engine.save(tmp_path, generation=1)
+    extended = glossary_path.read_text(encoding="utf-8") + (
+        "  - id: auto-billing\n    ja: [自動課金]\n    en: [automatic monthly billing]\n"
+        "    label_ja: 自動課金\n")
+    glossary_path.write_text(extended, encoding="utf-8")
+    fresh = MatchingEngine(HashEmbedder(), None, Glossary.load(glossary_path))
+    assert fresh.load(tmp_path, generation=1)
+    # Only the new entry links 自動課金 to the subscription listing's "automatic monthly billing";
+    # the listing names the concept once it is tagged again, and the reason says so.
+    top = fresh.search("自動課金", top_k=1).candidates[0]
+    assert top.id == "sub" and top.matched == ["自動課金"]
