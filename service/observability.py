@@ -60,6 +60,8 @@ def _safe_message(error: BaseException) -> str:
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    # On the handler too: some libraries (bm25s) set their own loggers to DEBUG when imported.
+    handler.setLevel(level.upper())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
