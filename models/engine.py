@@ -12,9 +12,11 @@ glossary.
 
 from __future__ import annotations
 
+import gc
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -313,8 +315,12 @@ class MatchingEngine:
     def load(self, folder: Path | str, generation: int | None = None) -> SavedVersion | None:
         """Load the folder's current version; None when it is missing, built by another model
         or sections, or (when `generation` is given) saved for another catalog generation."""
+        with _gc_paused():
+            return self._load(Path(folder), generation)
+
+    def _load(self, folder: Path, generation: int | None) -> SavedVersion | None:
         try:
-            saved = current_version(Path(folder))
+            saved = current_version(folder)
             if generation is not None and saved.generation != generation:
                 return None
             documents, concepts = load_documents(
@@ -413,6 +419,19 @@ class MatchingEngine:
             for key, values in (document.facets.items() if document else ()):
                 for value in values:
                     self._facets.get(key, {}).get(value.lower(), set()).discard(doc_id)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Loading creates millions of small objects, and the cyclic collector would run over and
+    over meanwhile: parsing a 100,000-listing documents.json took 5.1 s with it, 0.6 s without."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _add_facets(facets: dict[str, dict[str, set[str]]], document: Document) -> None:

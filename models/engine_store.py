@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from models.documents import Document
 from models.vector_index import IndexMismatch, fsync_directory, write_atomic
 
@@ -81,7 +83,7 @@ def save_documents(
         "generation": generation, "documents": [_to_json(d) for d in documents],
         "glossary": glossary, "concepts": {d.id: sorted(concepts.get(d.id, ())) for d in documents},
     }
-    write_atomic(folder / DOCUMENTS_FILE, json.dumps(payload, ensure_ascii=False).encode())
+    write_atomic(folder / DOCUMENTS_FILE, orjson.dumps(payload))
 
 
 def load_documents(
@@ -89,7 +91,7 @@ def load_documents(
 ) -> tuple[list[Document], dict[str, frozenset[str]] | None]:
     """The documents, and their concepts when the same glossary found them (else None)."""
     try:
-        payload = json.loads((folder / DOCUMENTS_FILE).read_text(encoding="utf-8"))
+        payload = orjson.loads((folder / DOCUMENTS_FILE).read_bytes())
     except (OSError, ValueError) as error:
         raise IndexMismatch(f"no readable documents in {folder}: {error}") from None
     if payload.get("generation") != generation:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from models.documents import Document
 from models.text import tokenize
@@ -111,14 +111,14 @@ class LexicalIndex:
         if self._bm25 is not None:
             self._bm25.save(folder / BM25_DIR, show_progress=False)
         full = {**meta, "k1": self.k1, "b": self.b, "ids": self._ids}
-        write_atomic(folder / META_FILE, json.dumps(full, ensure_ascii=False).encode())
+        write_atomic(folder / META_FILE, orjson.dumps(full))
 
     def load(self, folder: Path, expect: Mapping[str, Any]) -> None:
         """Load a saved index; IndexMismatch when it is unreadable or `expect` differs."""
         import bm25s
 
         try:
-            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+            meta = orjson.loads((folder / META_FILE).read_bytes())
             for key, value in {**expect, "k1": self.k1, "b": self.b}.items():
                 if meta.get(key) != value:
                     raise IndexMismatch(f"saved BM25 index has another {key}")

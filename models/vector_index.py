@@ -9,7 +9,6 @@ never leaves a torn pair in use.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Collection, Sequence
@@ -18,6 +17,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+import orjson
 
 META_FILE = "meta.json"
 VECTORS_FILE = "vectors.faiss"
@@ -103,13 +103,13 @@ class VectorIndex:
             **meta, "dimension": self.dimension,
             "ids": {doc_id: key for doc_id, key in self._int_of.items()}, "next": self._next,
         }
-        write_atomic(folder / META_FILE, json.dumps(full_meta).encode())
+        write_atomic(folder / META_FILE, orjson.dumps(full_meta))
 
     def load(self, folder: Path | str, expect: dict[str, Any] | None = None) -> dict[str, Any]:
         """Load a saved index; raises IndexMismatch if `expect` differs from the saved meta."""
         folder = Path(folder)
         try:
-            meta = json.loads((folder / META_FILE).read_text())
+            meta = orjson.loads((folder / META_FILE).read_bytes())
         except (OSError, ValueError) as error:
             raise IndexMismatch(f"no readable index meta in {folder}: {error}") from None
         wanted = {"dimension": self.dimension, **(expect or {})}
@@ -117,7 +117,7 @@ class VectorIndex:
             if meta.get(key) != value:
                 raise IndexMismatch(f"saved index has {key}={meta.get(key)!r}, expected {value!r}")
         try:
-            index = faiss.deserialize_index(np.fromfile(folder / VECTORS_FILE, dtype=np.uint8))
+            index = faiss.read_index(str(folder / VECTORS_FILE))
         except (OSError, RuntimeError) as error:  # FAISS raises RuntimeError on a bad file
             raise IndexMismatch(f"no readable vectors in {folder}: {error}") from None
         if index.ntotal != len(meta["ids"]) or index.d != self.dimension:
