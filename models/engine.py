@@ -28,7 +28,7 @@ from models.engine_store import load_documents, save_documents
 from models.glossary import Expansion, Glossary
 from models.lexical import FIELD_WEIGHTS, LexicalIndex, document_tokens
 from models.query_cache import QueryCache
-from models.ranking import PRIOR_BAND, RRF_K, apply_priors, fuse, prior_value, shares
+from models.ranking import PRIOR_BAND, RRF_K, apply_priors, fuse, prior_value, rocchio, shares
 from models.text import (
     STOP_WORDS_EN,
     Language,
@@ -63,6 +63,13 @@ class EngineConfig:
     expand_english: bool = False  # add the glossary's synonyms to an English query too
     concept_tokens: bool = True  # "@entry" tokens shared by queries and listings in BM25
     rendering_terms: int = 0  # English terms per glossary entry for MiniLM (0: all)
+    # Pseudo-relevance feedback: the top fused listings of a first pass move each dense query
+    # vector towards them (Rocchio) and add their most typical terms to the BM25 query (RM3),
+    # then every channel ranks again. 0 feedback listings turns it off.
+    feedback_docs: int = 3
+    feedback_vector_weight: float = 0.3  # Rocchio's beta, the query vector having norm 1
+    feedback_terms: int = 5
+    feedback_term_weight: float = 0.2  # the feedback terms weigh this share of the query's own
     cache_size: int = 1024
 
 
@@ -161,15 +168,42 @@ class MatchingEngine:
     def _channel_rankings(
         self, query: str, expansion: Expansion, mode: Mode, allowed: set[str] | None
     ) -> dict[str, list[str]]:
-        depth = self.config.depth
         if mode == "bm25":
-            return {"bm25": [i for i, _ in self._lexical.search(tokenize(query), depth, allowed)]}
+            return self._rank(tokenize(query), {}, allowed)
         texts = {"dense": query} if mode == "dense" else self._channel_texts(query, expansion)
         vectors = self._query_vectors(texts)
-        rankings = {}
-        if mode == "full":
-            hits = self._lexical.search(self._bm25_tokens(query, expansion), depth, allowed)
-            rankings["bm25"] = [doc_id for doc_id, _ in hits]
+        tokens = self._bm25_tokens(query, expansion) if mode == "full" else None
+        rankings = self._rank(tokens, vectors, allowed)
+        if mode != "full" or self.config.feedback_docs <= 0:
+            return rankings
+        weights = self.config.weights[expansion.language]
+        fused = fuse(rankings, weights, self.config.rrf_k)
+        return self._feedback_rankings([f.id for f in fused[: self.config.feedback_docs]],
+                                       tokens or [], vectors, allowed) if fused else rankings
+
+    def _feedback_rankings(
+        self, top: list[str], tokens: list[str], vectors: Mapping[str, np.ndarray],
+        allowed: set[str] | None,
+    ) -> dict[str, list[str]]:
+        """The second pass of pseudo-relevance feedback from the first pass's top listings."""
+        config = self.config
+        terms = self._lexical.feedback_terms(top, config.feedback_terms, exclude=set(tokens))
+        extra = {t: w * config.feedback_term_weight * len(tokens) for t, w in terms.items()}
+        with self._lock:
+            moved = {
+                channel: rocchio(vector, self._vectors[channel].vectors(top), config.feedback_vector_weight)
+                for channel, vector in vectors.items()
+            }
+        return self._rank(tokens, moved, allowed, extra)
+
+    def _rank(
+        self, tokens: list[str] | None, vectors: Mapping[str, np.ndarray], allowed: set[str] | None,
+        extra: Mapping[str, float] | None = None,
+    ) -> dict[str, list[str]]:
+        """Each channel's top `depth` ids: BM25 when tokens are given, then each query vector."""
+        depth, rankings = self.config.depth, {}
+        if tokens is not None:
+            rankings["bm25"] = [i for i, _ in self._lexical.search(tokens, depth, allowed, extra)]
         for channel, vector in vectors.items():
             with self._lock:
                 hits = self._vectors[channel].search(vector, depth, allowed)[0]

@@ -7,7 +7,9 @@ is visible on the very next search without a second, differently-weighted delta 
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
@@ -46,6 +48,7 @@ class LexicalIndex:
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
         self._bm25: Any = None
+        self._df: Counter[str] = Counter()  # token -> number of documents holding it
         self._dirty = False
         self._lock = threading.Lock()
 
@@ -76,10 +79,12 @@ class LexicalIndex:
         return self._tokens.get(doc_id, [])
 
     def search(
-        self, query_tokens: list[str], k: int, allowed: Collection[str] | None = None
+        self, query_tokens: list[str], k: int, allowed: Collection[str] | None = None,
+        extra: Mapping[str, float] | None = None,
     ) -> list[tuple[str, float]]:
-        """Top-k (id, BM25 score) with score > 0; `allowed` filters before the cut."""
-        scores = self.scores(query_tokens)
+        """Top-k (id, BM25 score) with score > 0; `allowed` filters before the cut. `extra`
+        adds weighted terms (feedback terms) to the query's own, which weigh 1 each."""
+        scores = self.scores(query_tokens, extra)
         if scores is None:
             return []
         if allowed is not None:
@@ -89,13 +94,41 @@ class LexicalIndex:
         top = _top_k(scores, k)
         return [(self._ids[row], float(scores[row])) for row in top if scores[row] > 0]
 
-    def scores(self, query_tokens: list[str]) -> np.ndarray | None:
+    def scores(
+        self, query_tokens: list[str], extra: Mapping[str, float] | None = None
+    ) -> np.ndarray | None:
         """BM25 score of every document (row order of `self.ids`), None if nothing matches."""
         bm25, ids = self._current()
-        known = [t for t in query_tokens if t in bm25.vocab_dict] if bm25 is not None else []
-        if not known or not ids:
+        vocabulary = bm25.vocab_dict if bm25 is not None else {}
+        known = [t for t in query_tokens if t in vocabulary]
+        weighted = {t: w for t, w in (extra or {}).items() if t in vocabulary and w > 0}
+        if not (known or weighted) or not ids:
             return None
-        return np.asarray(bm25.get_scores(known), dtype=np.float32)
+        scores = np.asarray(bm25.get_scores(known), dtype=np.float32) if known else np.zeros(len(ids))
+        for token, weight in weighted.items():
+            scores = scores + weight * np.asarray(bm25.get_scores([token]), dtype=np.float32)
+        return np.asarray(scores, dtype=np.float32)
+
+    def feedback_terms(
+        self, doc_ids: Iterable[str], count: int, exclude: Collection[str] = ()
+    ) -> dict[str, float]:
+        """The `count` terms most typical of some documents (relevance-model style: mean share
+        of each document's tokens, times idf), as weights summing to 1. Terms of one document
+        only (df < 2) are names and typos, not vocabulary of the need."""
+        self._current()
+        documents = [self._tokens[i] for i in doc_ids if self._tokens.get(i)]
+        weights: Counter[str] = Counter()
+        for tokens in documents:
+            for token, n in Counter(tokens).items():
+                if self._df[token] >= 2 and token not in exclude:
+                    weights[token] += n / len(tokens) * self._idf(token)
+        top = weights.most_common(count)
+        total = sum(weight for _, weight in top)
+        return {token: weight / total for token, weight in top} if total > 0 else {}
+
+    def _idf(self, token: str) -> float:
+        n, df = len(self._ids), self._df[token]
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     @property
     def ids(self) -> list[str]:
@@ -113,6 +146,7 @@ class LexicalIndex:
         self._ids = list(self._tokens)
         self._row = {doc_id: row for row, doc_id in enumerate(self._ids)}
         self._bm25 = None
+        self._df = Counter(token for tokens in self._tokens.values() for token in set(tokens))
         if self._ids:
             bm25 = bm25s.BM25(k1=self.k1, b=self.b)
             bm25.index([self._tokens[i] or [""] for i in self._ids], show_progress=False)

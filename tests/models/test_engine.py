@@ -2,7 +2,7 @@
 
 import pytest
 
-from models.engine import MatchingEngine
+from models.engine import EngineConfig, MatchingEngine
 from tests.models.conftest import CORPUS, HashEmbedder, listing
 
 
@@ -114,3 +114,23 @@ def test_crash_mid_save_leaves_the_old_engine_loadable(engine, glossary, tmp_pat
     fresh = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary)
     assert fresh.load(tmp_path, generation=1)
     assert fresh.count() == 10
+
+
+def test_feedback_brings_in_listings_that_share_the_top_listings_vocabulary(glossary):
+    from dataclasses import replace
+
+    corpus = [
+        listing("a", "Recurring Subscriptions", "Automatic monthly billing for recurring subscriptions."),
+        listing("b", "Subscription Boxes", "Recurring subscriptions and subscription boxes."),
+        *CORPUS[1:],
+    ]
+    without = MatchingEngine(HashEmbedder(), None, glossary, EngineConfig(feedback_docs=0))
+    with_feedback = MatchingEngine(HashEmbedder(), None, glossary, replace(without.config, feedback_docs=1))
+    for engine in (without, with_feedback):
+        engine.build(corpus)
+    assert "b" not in {c.id for c in without.search("automatic billing", top_k=10).candidates
+                       if c.channels.get("bm25")}
+    result = with_feedback.search("automatic billing", top_k=3)
+    assert ids(result)[0] == "a"
+    b = next(c for c in result.candidates if c.id == "b")  # in the top 3 now
+    assert b.channels["bm25"] is not None

@@ -56,3 +56,18 @@ def test_upsert_is_visible_on_the_next_search(index):
 def test_fields_are_weighted_by_repetition():
     tokens = document_tokens(doc("x", "Alpha", "beta"), {"title": 3, "benefit": 1})
     assert tokens.count("alpha") == 3 and tokens.count("beta") == 1
+
+
+def test_feedback_terms_are_the_typical_words_of_the_given_documents(index):
+    terms = index.feedback_terms(["sub", "mixed"], 3, exclude={"subscript"})
+    assert terms and sum(terms.values()) == pytest.approx(1.0)
+    assert "subscript" not in terms
+    assert "month" in terms  # in both documents
+    assert "recur" not in terms  # in one document of the corpus only: df < 2
+    assert index.feedback_terms([], 3) == {}
+
+
+def test_weighted_extra_terms_reach_documents_without_the_query_words(index):
+    assert "mixed" not in [i for i, _ in index.search(tokenize("billed"), 5)]
+    hits = [i for i, _ in index.search(tokenize("billed"), 5, extra={"month": 0.5})]
+    assert hits[0] == "sub" and "mixed" in hits
