@@ -56,6 +56,11 @@ class EngineConfig:
     rrf_k: int = RRF_K
     prior_band: float = PRIOR_BAND
     field_weights: Mapping[str, int] = field(default_factory=lambda: dict(FIELD_WEIGHTS))
+    # Anserini's BM25 defaults. Fields weighted by repetition inflate term counts, so term
+    # frequency should saturate sooner (k1) and length matter less (b) than with 1.2 and 0.75:
+    # fused EN nDCG 0.829 -> 0.844 on the dev set, and 0.836-0.848 for k1 0.5-0.9, b 0.3-0.6.
+    bm25_k1: float = 0.9
+    bm25_b: float = 0.4
     # Title + description + key benefits. Adding plan features, or keeping only title and
     # tagline, changed the fused nDCG by less than 0.01 (see the report).
     dense_sections: tuple[str, ...] = ("description", "description_ja", "benefit")
@@ -103,7 +108,7 @@ class MatchingEngine:
         self._documents: dict[str, Document] = {}
         self._concepts: dict[str, frozenset[str]] = {}  # doc id -> glossary entry ids it names
         self._facets: dict[str, dict[str, set[str]]] = {}  # key -> value -> doc ids
-        self._lexical = LexicalIndex(tokens_of=self._document_tokens)
+        self._lexical = LexicalIndex(self.config.bm25_k1, self.config.bm25_b, self._document_tokens)
         self._vectors = {"dense": VectorIndex(dense.dimension)}
         if multilingual is not None:
             self._vectors["multilingual"] = VectorIndex(multilingual.dimension)

@@ -134,3 +134,19 @@ def test_feedback_brings_in_listings_that_share_the_top_listings_vocabulary(glos
     assert ids(result)[0] == "a"
     b = next(c for c in result.candidates if c.id == "b")  # in the top 3 now
     assert b.channels["bm25"] is not None
+
+
+def test_bm25_parameters_come_from_the_config(glossary):
+    from dataclasses import replace
+
+    corpus = [
+        listing("short", "Wrap", "Gift wrap."),
+        listing("long", "Tools", "Gift wrap, gift notes, " + "reports, exports, labels, " * 8),
+    ]
+    # b = 1: full length normalisation, the short listing wins; b = 0: the two mentions win.
+    winners = []
+    for b in (1.0, 0.0):
+        engine = MatchingEngine(HashEmbedder(), None, glossary, replace(EngineConfig(), bm25_b=b))
+        engine.build(corpus)
+        winners.append(ids(engine.search("gift", top_k=1, mode="bm25"))[0])
+    assert winners == ["short", "long"]
