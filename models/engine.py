@@ -163,9 +163,12 @@ class MatchingEngine:
         final = apply_priors({i: relevance[i] for i in priors}, priors, band)
         order = sorted(final, key=lambda i: (-final[i], i))[:top_k]
         contributions = {f.id: f.contributions for f in fused}
+        # Tokenised once per search, not once per candidate.
+        query_tokens = set(tokenize(query)) | set(tokenize(" ".join(expansion.terms_en)))
+        query_words = _query_words(query, language)
         matches = [
             self._match(doc_id, rank, final[doc_id], relevance[doc_id], contributions[doc_id],
-                        rankings, query, expansion)
+                        rankings, expansion, query_tokens, query_words)
             for rank, doc_id in enumerate(order, start=1)
         ]
         return SearchResult(language, list(expansion.terms), matches)
@@ -278,15 +281,14 @@ class MatchingEngine:
     def _match(
         self, doc_id: str, rank: int, score: float, relevance: float,
         contributions: Mapping[str, float], rankings: Mapping[str, Sequence[str]],
-        query: str, expansion: Expansion,
+        expansion: Expansion, query_tokens: set[str], query_words: list[tuple[str, str]],
     ) -> Match:
         document = self._documents[doc_id]
         language = expansion.language
-        query_tokens = set(tokenize(query)) | set(tokenize(" ".join(expansion.terms_en)))
         evidence = explain.best_sentence(document, query_tokens, language)
         matched = explain.matched_terms(
             expansion.entries, self._concepts.get(doc_id, frozenset()),
-            _query_words(query, language), set(self._lexical.tokens(doc_id)), language,
+            query_words, set(self._lexical.tokens(doc_id)), language,
         )
         return Match(
             id=doc_id, rank=rank, score=round(score, 6), relevance=round(relevance, 6),

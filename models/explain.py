@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 
 from models.documents import Document
 from models.glossary import Entry
@@ -39,7 +40,7 @@ def best_sentence(
     for kind, sentence in sentences(document):
         if language == "ja" and kind == "description" and _has_kind(document, "description_ja"):
             continue  # a Japanese reader gets the Japanese description when there is one
-        score = len(wanted.intersection(tokenize(sentence))) * _KIND_WEIGHT.get(kind, 1.0)
+        score = len(wanted.intersection(_sentence_tokens(sentence))) * _KIND_WEIGHT.get(kind, 1.0)
         if score > best_score:
             best, best_score = (kind, sentence), score
     if best is None:
@@ -67,6 +68,12 @@ def why(matched: Sequence[str], evidence: dict[str, str] | None, language: Langu
         return f"{head}: {text}" if text else head
     head = "Matches " + ", ".join(matched[:3]) if matched else "Similar listing"
     return f"{head}: {text}" if text else head
+
+
+@lru_cache(maxsize=1 << 16)
+def _sentence_tokens(sentence: str) -> frozenset[str]:
+    """Listings' sentences recur from search to search: tokenise each once (Sudachi is slow)."""
+    return frozenset(tokenize(sentence))
 
 
 def _has_kind(document: Document, kind: str) -> bool:
