@@ -70,7 +70,7 @@ def why(matched: Sequence[str], evidence: dict[str, str] | None, language: Langu
     return f"{head}: {text}" if text else head
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)  # about 10 MB of token sets
 def _sentence_tokens(sentence: str) -> frozenset[str]:
     """Listings' sentences recur from search to search: tokenise each once (Sudachi is slow)."""
     return frozenset(tokenize(sentence))
