@@ -64,3 +64,9 @@ def test_a_japanese_phrase_split_by_the_query_still_matches_in_order(tmp_path):
     assert glossary.expand("画像をアップロードして商品を作りたい").entries == ()
     # English queries keep whole-phrase matching only.
     assert glossary.expand("a set of items for sale").entries == ()
+
+
+def test_a_physical_shop_alone_does_not_mean_a_till():
+    glossary = Glossary.load()
+    assert "pos" not in [e.id for e in glossary.expand("実店舗の営業時間を表示したい").entries]
+    assert "pos" in [e.id for e in glossary.expand("店舗レジと在庫を連携したい").entries]
