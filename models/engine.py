@@ -5,7 +5,9 @@ Full pipeline: language detection → glossary expansion → three channels
   - dense: the English MiniLM on the English rendering of the query (the query itself, or for a
     Japanese query the glossary's English terms and the query's Latin words);
   - multilingual: e5 on the raw query, whatever its language;
-→ weighted reciprocal rank fusion → bounded priors → explanation.
+→ weighted reciprocal rank fusion → pseudo-relevance feedback (the top fused listings move the
+dense query vectors and add terms to the BM25 query; every channel ranks again, fused again) →
+bounded priors → explanation.
 `mode="bm25"` and `mode="dense"` are the evaluation's baselines: raw query, one channel, no
 glossary.
 """
