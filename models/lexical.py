@@ -83,7 +83,8 @@ class LexicalIndex:
         extra: Mapping[str, float] | None = None,
     ) -> list[tuple[str, float]]:
         """Top-k (id, BM25 score) with score > 0; `allowed` filters before the cut. `extra`
-        adds weighted terms (feedback terms) to the query's own, which weigh 1 each."""
+        adds weighted terms (feedback terms) to the query's own, which weigh 1 each, for the
+        documents the query's own terms match: they reorder what the query found."""
         scores = self.scores(query_tokens, extra)
         if scores is None:
             return []
@@ -101,13 +102,16 @@ class LexicalIndex:
         bm25, ids = self._current()
         vocabulary = bm25.vocab_dict if bm25 is not None else {}
         known = [t for t in query_tokens if t in vocabulary]
-        weighted = {t: w for t, w in (extra or {}).items() if t in vocabulary and w > 0}
-        if not (known or weighted) or not ids:
+        if not known or not ids:
             return None
-        scores = np.asarray(bm25.get_scores(known), dtype=np.float32) if known else np.zeros(len(ids))
-        for token, weight in weighted.items():
-            scores = scores + weight * np.asarray(bm25.get_scores([token]), dtype=np.float32)
-        return np.asarray(scores, dtype=np.float32)
+        scores = np.asarray(bm25.get_scores(known), dtype=np.float32)
+        # Rank fusion credits any match by its rank, however weak: a listing that shares only
+        # a feedback term would gain a rank it never earned (in a small catalog, every listing).
+        found = scores > 0
+        for token, weight in (extra or {}).items():
+            if token in vocabulary and weight > 0:
+                scores = scores + found * (weight * np.asarray(bm25.get_scores([token]), dtype=np.float32))
+        return scores
 
     def feedback_terms(
         self, doc_ids: Iterable[str], count: int, exclude: Collection[str] = ()

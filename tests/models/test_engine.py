@@ -116,24 +116,24 @@ def test_crash_mid_save_leaves_the_old_engine_loadable(engine, glossary, tmp_pat
     assert fresh.count() == 10
 
 
-def test_feedback_brings_in_listings_that_share_the_top_listings_vocabulary(glossary):
+def test_feedback_lifts_listings_that_share_the_top_listings_vocabulary(glossary):
     from dataclasses import replace
 
     corpus = [
-        listing("a", "Recurring Subscriptions", "Automatic monthly billing for recurring subscriptions."),
-        listing("b", "Subscription Boxes", "Recurring subscriptions and subscription boxes."),
+        listing("a", "Automatic Billing", "Automatic billing for recurring subscriptions."),
+        listing("b", "Boxes", "Billing for boxes of recurring subscriptions, shipped every month."),
+        listing("c", "Invoices", "Billing of invoices as PDF."),
         *CORPUS[1:],
     ]
     without = MatchingEngine(HashEmbedder(), None, glossary, EngineConfig(feedback_docs=0))
     with_feedback = MatchingEngine(HashEmbedder(), None, glossary, replace(without.config, feedback_docs=1))
+    bm25_ranks = []
     for engine in (without, with_feedback):
         engine.build(corpus)
-    assert "b" not in {c.id for c in without.search("automatic billing", top_k=10).candidates
-                       if c.channels.get("bm25")}
-    result = with_feedback.search("automatic billing", top_k=3)
-    assert ids(result)[0] == "a"
-    b = next(c for c in result.candidates if c.id == "b")  # in the top 3 now
-    assert b.channels["bm25"] is not None
+        channels = {c.id: c.channels["bm25"] for c in engine.search("automatic billing", top_k=5).candidates}
+        bm25_ranks.append((channels["a"], channels["b"], channels["c"]))
+    # The short invoice listing first, until "recurring subscriptions" of the top listing counts.
+    assert bm25_ranks == [(1, 3, 2), (1, 2, 3)]
 
 
 def test_bm25_parameters_come_from_the_config(glossary):
