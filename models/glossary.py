@@ -2,8 +2,11 @@
 
 File format (`models/data/glossary.yaml`): `entries: [{id, ja: [...], en: [...], label_ja}]`.
 Japanese forms match as substrings after NFKC; English terms match as whole lower-case word
-sequences ("Pre-Order" finds "pre order"). Plurals are not folded: the file lists them. Folding by
-stem was measured and rejected: "customers" and "customs" share the stem "custom".
+sequences ("Pre-Order" finds "pre order"). In a Japanese query, a form of several words also
+matches when its words occur in order with others between them (セットにしてお得に販売 names
+セット販売), since a request inflects and splits the set phrases the file lists. Plurals are not
+folded: the file lists them. Folding by stem was measured and rejected: "customers" and
+"customs" share the stem "custom".
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from models.text import Language, detect_language, english_words, normalize
+from models.text import Language, detect_language, english_words, normalize, tokenize
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "glossary.yaml"
 _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
@@ -66,6 +69,9 @@ class Glossary:
         # them there cuts annotating 4,750 listings from 2.4 s to a fraction of that.
         self._ja_forms = [(form, entry) for form, entry in forms if _JAPANESE.search(form)]
         self._latin_forms = [(form, entry) for form, entry in forms if not _JAPANESE.search(form)]
+        self._ja_phrases = [
+            (words, entry) for form, entry in self._ja_forms if len(words := tuple(tokenize(form))) > 1
+        ]
         # English terms indexed by their first word: one pass over a text's words finds them all.
         self._en_terms: dict[str, list[tuple[tuple[str, ...], Entry]]] = defaultdict(list)
         for entry in self.entries:
@@ -109,6 +115,8 @@ class Glossary:
     def expand(self, query: str, language: Language | None = None) -> Expansion:
         language = language or detect_language(query)
         entries = self.find(query)
+        if language == "ja":
+            entries += self._find_ja_phrases(query, {entry.id for entry in entries})
         return Expansion(
             language=language,
             entries=tuple(entries),
@@ -133,6 +141,15 @@ class Glossary:
             )
         ]
 
+    def _find_ja_phrases(self, query: str, known: set[str]) -> list[Entry]:
+        """Entries one of whose multi-word forms has its words in the query, in order."""
+        tokens = tokenize(query)
+        found: dict[str, Entry] = {}
+        for words, entry in self._ja_phrases:
+            if entry.id not in known and entry.id not in found and _in_order(words, tokens):
+                found[entry.id] = entry
+        return list(found.values())
+
     def _find_en(self, text: str) -> list[tuple[int, Entry]]:
         words = english_words(text)
         hits = []
@@ -155,6 +172,11 @@ def _parse_entry(raw: object, index: int) -> Entry:
         en=tuple(str(term) for term in en if str(term).strip()),
         label_ja=str(raw.get("label_ja") or (ja[0] if ja else "")),
     )
+
+
+def _in_order(words: tuple[str, ...], tokens: list[str]) -> bool:
+    remaining = iter(tokens)
+    return all(word in remaining for word in words)  # each `in` consumes the iterator up to it
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:

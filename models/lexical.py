@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -134,10 +136,13 @@ class LexicalIndex:
         self._row = {doc_id: row for row, doc_id in enumerate(ids)}
 
     def search(
-        self, query_tokens: list[str], k: int, allowed: Collection[str] | None = None
+        self, query_tokens: list[str], k: int, allowed: Collection[str] | None = None,
+        extra: Mapping[str, float] | None = None,
     ) -> list[tuple[str, float]]:
-        """Top-k (id, BM25 score) with score > 0; `allowed` filters before the cut."""
-        scores = self.scores(query_tokens)
+        """Top-k (id, BM25 score) with score > 0; `allowed` filters before the cut. `extra`
+        adds weighted terms (feedback terms) to the query's own, which weigh 1 each, for the
+        documents the query's own terms match: they reorder what the query found."""
+        scores = self.scores(query_tokens, extra)
         if scores is None:
             return []
         if allowed is not None:
@@ -147,13 +152,50 @@ class LexicalIndex:
         top = _top_k(scores, k)
         return [(self._ids[row], float(scores[row])) for row in top if scores[row] > 0]
 
-    def scores(self, query_tokens: list[str]) -> np.ndarray | None:
+    def scores(
+        self, query_tokens: list[str], extra: Mapping[str, float] | None = None
+    ) -> np.ndarray | None:
         """BM25 score of every document (row order of `self.ids`), None if nothing matches."""
         bm25 = self._bm25
-        known = [t for t in query_tokens if t in bm25.vocab_dict] if bm25 is not None else []
+        vocabulary = bm25.vocab_dict if bm25 is not None else {}
+        known = [t for t in query_tokens if t in vocabulary]
         if not known:
             return None
-        return np.asarray(bm25.get_scores(known), dtype=np.float32)
+        scores = np.asarray(bm25.get_scores(known), dtype=np.float32)
+        # Rank fusion credits any match by its rank, however weak: a listing that shares only
+        # a feedback term would gain a rank it never earned (in a small catalog, every listing).
+        found = scores > 0
+        for token, weight in (extra or {}).items():
+            if token in vocabulary and weight > 0:
+                scores = scores + found * (weight * np.asarray(bm25.get_scores([token]), dtype=np.float32))
+        return scores
+
+    def feedback_terms(
+        self, documents: Iterable[list[str]], count: int, exclude: Collection[str] = ()
+    ) -> dict[str, float]:
+        """The `count` terms most typical of some documents' token lists (relevance-model style:
+        mean share of each document's tokens, times idf), as weights summing to 1. Terms of one
+        document only (df < 2) are names and typos, not vocabulary of the need."""
+        weights: Counter[str] = Counter()
+        for tokens in documents:
+            for token, n in Counter(tokens).items():
+                df = self._df(token)
+                if df >= 2 and token not in exclude:
+                    weights[token] += n / len(tokens) * self._idf(df)
+        top = weights.most_common(count)
+        total = sum(weight for _, weight in top)
+        return {token: weight / total for token, weight in top} if total > 0 else {}
+
+    def _df(self, token: str) -> int:
+        """Documents holding the token: the length of its column in BM25's score matrix."""
+        row = self._bm25.vocab_dict.get(token) if self._bm25 is not None else None
+        if row is None:
+            return 0
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[row + 1] - indptr[row]) if row + 1 < len(indptr) else 0
+
+    def _idf(self, df: int) -> float:
+        return math.log(1 + (len(self._ids) - df + 0.5) / (df + 0.5))
 
     @property
     def ids(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""Pure ranking functions: weighted reciprocal rank fusion, bounded priors, signal shares.
+"""Pure ranking functions: weighted reciprocal rank fusion, pseudo-relevance feedback, bounded
+priors, signal shares.
 
 Relevance dominates. A business prior (status, negotiation outcome, adoption) adds at most
 `band` x the top relevance, so it may reorder candidates whose relevance is within that band of
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 RRF_K = 60  # the constant of Cormack et al.: damps the head so one channel cannot dominate
 PRIOR_BAND = 0.05  # a prior moves a candidate by at most 5% of the top relevance
@@ -36,6 +39,17 @@ def fuse(
     fused = [Fused(doc_id, sum(p.values()), p) for doc_id, p in parts.items()]
     fused.sort(key=lambda f: (-f.relevance, f.id))
     return fused
+
+
+def rocchio(query: np.ndarray, feedback: np.ndarray, beta: float) -> np.ndarray:
+    """Pseudo-relevance feedback for a dense query: move the (unit) query vector towards the
+    mean of the top documents' vectors by `beta`, and renormalise. A request that describes a
+    need without its usual words ("automatic monthly deliveries") meets the listings that do."""
+    query = np.asarray(query, dtype=np.float32)
+    if beta <= 0 or len(feedback) == 0:
+        return query
+    moved = query + beta * np.asarray(feedback, dtype=np.float32).mean(axis=0)
+    return (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
 
 
 def prior_value(priors: Mapping[str, float]) -> float:

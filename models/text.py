@@ -112,9 +112,19 @@ def stem_words(words: list[str]) -> list[str]:
     return [_stem(word) for word in words]
 
 
+# Snowball conflations that join unrelated needs: "customers" and "customized" both stem to
+# "custom", so a request about customers matched product customisers (and customs duties).
+STEM_OVERRIDES = {"customer": "customer", "customers": "customer", "customs": "customs"}
+# British spellings folded to the American ones most listings use before stemming
+# ("personalise" -> "personalize"); words shorter than this ("rise", "wise") are left alone.
+_BRITISH_ISE = re.compile(r"(?<=[a-z]{4})is(e|ed|es|ing|ation|ations|er|ers)$")
+
+
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return str(_stemmer().stemWord(word))
+    if word in STEM_OVERRIDES:
+        return STEM_OVERRIDES[word]
+    return str(_stemmer().stemWord(_BRITISH_ISE.sub(r"iz\1", word)))
 
 
 def tokenize_en(text: str) -> list[str]:

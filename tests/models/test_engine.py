@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from models.engine import MatchingEngine
+from models.engine import EngineConfig, MatchingEngine
 from models.engine_store import VERSIONS_DIR
 from models.glossary import Glossary
 from tests.models.conftest import CORPUS, HashEmbedder, listing
@@ -168,3 +168,39 @@ def test_a_glossary_changed_since_the_save_tags_the_listings_again(engine, gloss
     # the listing names the concept once it is tagged again, and the reason says so.
     top = fresh.search("自動課金", top_k=1).candidates[0]
     assert top.id == "sub" and top.matched == ["自動課金"]
+
+
+def test_feedback_lifts_listings_that_share_the_top_listings_vocabulary(glossary):
+    from dataclasses import replace
+
+    corpus = [
+        listing("a", "Automatic Billing", "Automatic billing for recurring subscriptions."),
+        listing("b", "Boxes", "Billing for boxes of recurring subscriptions, shipped every month."),
+        listing("c", "Invoices", "Billing of invoices as PDF."),
+        *CORPUS[1:],
+    ]
+    without = MatchingEngine(HashEmbedder(), None, glossary, EngineConfig(feedback_docs=0))
+    with_feedback = MatchingEngine(HashEmbedder(), None, glossary, replace(without.config, feedback_docs=1))
+    bm25_ranks = []
+    for engine in (without, with_feedback):
+        engine.build(corpus)
+        channels = {c.id: c.channels["bm25"] for c in engine.search("automatic billing", top_k=5).candidates}
+        bm25_ranks.append((channels["a"], channels["b"], channels["c"]))
+    # The short invoice listing first, until "recurring subscriptions" of the top listing counts.
+    assert bm25_ranks == [(1, 3, 2), (1, 2, 3)]
+
+
+def test_bm25_parameters_come_from_the_config(glossary):
+    from dataclasses import replace
+
+    corpus = [
+        listing("short", "Wrap", "Gift wrap."),
+        listing("long", "Tools", "Gift wrap, gift notes, " + "reports, exports, labels, " * 8),
+    ]
+    # b = 1: full length normalisation, the short listing wins; b = 0: the two mentions win.
+    winners = []
+    for b in (1.0, 0.0):
+        engine = MatchingEngine(HashEmbedder(), None, glossary, replace(EngineConfig(), bm25_b=b))
+        engine.build(corpus)
+        winners.append(ids(engine.search("gift", top_k=1, mode="bm25"))[0])
+    assert winners == ["short", "long"]

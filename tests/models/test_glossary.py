@@ -47,3 +47,26 @@ def test_malformed_entries_are_refused(tmp_path):
 
 def test_default_path_is_the_packaged_file():
     assert DEFAULT_PATH.parent.name == "data" and DEFAULT_PATH.parent.parent.name == "models"
+
+
+def test_a_japanese_phrase_split_by_the_query_still_matches_in_order(tmp_path):
+    path = tmp_path / "glossary.yaml"
+    path.write_text(
+        "entries:\n"
+        "  - {id: bundles, ja: [セット販売], en: [bundle]}\n"
+        "  - {id: gallery, ja: [商品画像], en: [image gallery]}\n",
+        encoding="utf-8",
+    )
+    glossary = Glossary.load(path)
+    expansion = glossary.expand("複数商品をセットにしてお得な価格で販売したい")
+    assert [e.id for e in expansion.entries] == ["bundles"]
+    # The same words in the other order are another thing (画像 … 商品 is not 商品画像).
+    assert glossary.expand("画像をアップロードして商品を作りたい").entries == ()
+    # English queries keep whole-phrase matching only.
+    assert glossary.expand("a set of items for sale").entries == ()
+
+
+def test_a_physical_shop_alone_does_not_mean_a_till():
+    glossary = Glossary.load()
+    assert "pos" not in [e.id for e in glossary.expand("実店舗の営業時間を表示したい").entries]
+    assert "pos" in [e.id for e in glossary.expand("店舗レジと在庫を連携したい").entries]

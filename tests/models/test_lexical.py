@@ -57,3 +57,21 @@ def test_a_change_makes_a_new_index_and_leaves_the_old_one_answering(index):
 def test_fields_are_weighted_by_repetition():
     tokens = document_tokens(doc("x", "Alpha", "beta"), {"title": 3, "benefit": 1})
     assert tokens.count("alpha") == 3 and tokens.count("beta") == 1
+
+
+def test_feedback_terms_are_the_typical_words_of_the_given_documents(index):
+    tokens = {d.id: document_tokens(d) for d in CORPUS}
+    terms = index.feedback_terms([tokens["sub"], tokens["mixed"]], 3, exclude={"subscript"})
+    assert terms and sum(terms.values()) == pytest.approx(1.0)
+    assert "subscript" not in terms
+    assert "month" in terms  # in both documents
+    assert "recur" not in terms  # in one document of the corpus only: df < 2
+    assert index.feedback_terms([], 3) == {}
+
+
+def test_weighted_extra_terms_reorder_only_what_the_query_found(index):
+    query = tokenize("subscriptions")
+    assert [i for i, _ in index.search(query, 5)][:2] == ["sub", "mixed"]
+    # "gift" lifts the listing that also has it, and brings in none that lacks the query's words.
+    hits = [i for i, _ in index.search(query, 5, extra={"gift": 3.0})]
+    assert hits == ["mixed", "sub"]

@@ -56,3 +56,17 @@ def test_shares_sum_to_one():
     result = shares({"bm25": 0.03, "dense": 0.01}, prior_bonus=0.01)
     assert result == {"bm25": 0.6, "dense": 0.2, "priors": 0.2}
     assert shares({}) == {}
+
+
+def test_rocchio_moves_the_query_towards_the_feedback_and_stays_unit():
+    import numpy as np
+
+    from models.ranking import rocchio
+
+    query = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    feedback = np.array([[0.0, 1.0, 0.0], [0.0, 0.6, 0.8]], dtype=np.float32)
+    moved = rocchio(query, feedback, beta=0.5)
+    # q + 0.5 x mean = (1, 0.4, 0.2), renormalised.
+    assert moved == pytest.approx(np.array([1.0, 0.4, 0.2]) / np.linalg.norm([1.0, 0.4, 0.2]), abs=1e-6)
+    assert rocchio(query, feedback, beta=0.0) is query
+    assert rocchio(query, feedback[:0], beta=0.5) is query

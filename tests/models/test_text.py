@@ -30,3 +30,14 @@ def test_mixed_text_sends_each_run_to_its_tokenizer():
 def test_full_width_latin_is_folded():
     assert tokenize("ＧＤＰＲ対応") == ["gdpr", "対応"]
     assert latin_words("ＧＤＰＲ対応のAmazon出品") == ["GDPR", "Amazon"]
+
+
+def test_customers_do_not_stem_to_customised_products():
+    assert tokenize_en("customers customer") == ["customer", "customer"]
+    assert tokenize_en("customized customizer")[0] == "custom"
+    assert "customs" in tokenize_en("customs duties")
+
+
+def test_british_spellings_meet_the_american_ones():
+    assert tokenize_en("personalise organised") == tokenize_en("personalize organized")
+    assert tokenize_en("rise wise") == ["rise", "wise"]  # short words keep their -ise
