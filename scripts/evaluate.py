@@ -17,6 +17,9 @@ from models.evaluation import format_table, qrels_from_rows
 from scripts.runtime import open_runtime
 
 MODES = ("bm25", "dense", "full")
+# The full pipeline runs first, so its timing includes encoding every query (the dense baseline
+# would otherwise leave the English queries' MiniLM vectors in the cache for it).
+RUN_ORDER = ("full", "bm25", "dense")
 
 
 def evaluate(
@@ -32,7 +35,7 @@ def evaluate(
     intent_rows, qrel_rows = _read_jsonl(intents), qrels_from_rows(_read_jsonl(qrels))
     report: dict[str, dict] = {}  # type: ignore[type-arg]
     timings: list[float] = []
-    for mode in MODES:
+    for mode in RUN_ORDER:
         def search(query: str, mode: str = mode) -> list[str]:
             started = time.perf_counter()
             result = matcher.search(query, 50, None, mode=mode)
@@ -41,6 +44,7 @@ def evaluate(
             return [external.get(m.id, m.id) for m in result.candidates]
 
         report[mode] = run_evaluation(search, intent_rows, qrel_rows)
+    report = {mode: report[mode] for mode in MODES}  # printed in the usual order
     summary = {
         "full_search_ms_median": round(statistics.median(timings), 2) if timings else None,
         "catalog_partners": matcher.engine.count(),
