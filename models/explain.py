@@ -68,7 +68,10 @@ def matched_terms(
     """Glossary concepts of the query that the listing also names (as labels in the query's
     language), then the query's own words (surface, stem) found in the listing."""
     labels = [entry.label(language) for entry in query_entries if entry.id in document_entries]
-    words = [surface for surface, token in query_words if token in document_tokens]
+    words = [
+        surface for surface, token in query_words
+        if token in document_tokens and not any(surface in label for label in labels)
+    ]  # 定期 and 購入 say nothing 「定期購入」 has not said
     return list(dict.fromkeys(labels + words))[:limit]
 
 

@@ -204,3 +204,12 @@ def test_bm25_parameters_come_from_the_config(glossary):
         engine.build(corpus)
         winners.append(ids(engine.search("gift", top_k=1, mode="bm25"))[0])
     assert winners == ["short", "long"]
+
+
+def test_a_reason_does_not_repeat_the_words_of_a_concept_it_names(glossary):
+    from models import explain
+
+    entry = glossary.by_id["subscriptions"]
+    words = [("定期", "定期"), ("購入", "購入"), ("コーヒー", "コーヒー")]
+    matched = explain.matched_terms([entry], {"subscriptions"}, words, {"定期", "購入", "コーヒー"}, "ja")
+    assert matched == ["定期購入", "コーヒー"]
