@@ -36,6 +36,7 @@ import typer
 from catalog.db import bump_generation
 from catalog.importers.shopify import SOURCE, read_appstore
 from catalog.importers.upsert import apply_import
+from scripts.load import descendants, status_kb
 from scripts.runtime import open_runtime
 from service.auth import create_key
 from service.matching import Matcher
@@ -220,17 +221,8 @@ def _percentiles(timings: list[float]) -> dict[str, float]:
 def _peak_rss_mb(pid: int) -> float:
     """Peak resident memory of the server: its own, or with workers, the largest worker's (each
     worker holds its own models and index)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    workers = [int(p) for p in children.read_text().split()] if children.exists() else []
-    peaks = [_vm_hwm_mb(p) for p in workers or [pid]]
-    return max(peaks) if peaks else float("nan")
-
-
-def _vm_hwm_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+    peaks = [status_kb(p, "VmHWM") for p in descendants(pid) or [pid]]
+    return round(max(peaks) / 1024, 1)
 
 
 def _machine() -> dict[str, Any]:

@@ -277,6 +277,11 @@ class MemoryWatch:
 
 def tree_rss(pid: int) -> int:
     """Resident bytes of a process and all its descendants; 0 when it is gone."""
+    return sum(status_kb(p, "VmRSS") for p in [pid, *descendants(pid)]) * 1024
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started by `pid`, directly or not (uvicorn workers, their helpers)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -285,19 +290,20 @@ def tree_rss(pid: int) -> int:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry.name))
-    total, todo = 0, [pid]
+    found, todo = [], list(children.get(pid, []))
     while todo:
         current = todo.pop()
-        total += _rss(current)
+        found.append(current)
         todo += children.get(current, [])
-    return total
+    return found
 
 
-def _rss(pid: int) -> int:
+def status_kb(pid: int, key: str) -> int:
+    """One kB field of /proc/PID/status (VmRSS, VmHWM); 0 when the process is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1])
     except OSError:
         pass
     return 0
