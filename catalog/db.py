@@ -67,7 +67,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 def _sqlite_begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
     # Take the write lock at the start, so concurrent writers wait instead of failing mid-way.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read (`reading`) begins deferred: in WAL mode it reads a snapshot and takes no lock, so
+    # reads neither wait for writers nor make them wait.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(url: str) -> Config:
@@ -94,6 +99,29 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+READ_ONLY = "partnermatch_read_only"
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads. On SQLite it begins deferred instead of taking the write
+    lock; on either database, flushing a change in it raises `ReadOnlySession`."""
+    with factory() as session:
+        session.info[READ_ONLY] = True
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
+
+
+class ReadOnlySession(RuntimeError):
+    """A change was flushed in a session opened with `reading`."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes(session: Session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlySession("a change in a read-only session")
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalog.db import make_engine, session_factory, upgrade
 from service import errors, slack
-from service.auth import RateLimiter
+from service.auth import KeyCache, RateLimiter
 from service.context import request_id_var
 from service.matching import Matcher
 from service.observability import Metrics, configure_logging
@@ -49,6 +49,7 @@ def create_app(settings: Settings, matcher_factory: MatcherFactory = Matcher) ->
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.keys = KeyCache(settings.auth_cache_seconds)
     errors.install(app)
     for module in (health, recommendations, partners, notes, slack,
                    feedback, introductions, initiatives, kpis, admin):
@@ -67,6 +68,7 @@ def _lifespan(settings: Settings, matcher_factory: MatcherFactory):  # type: ign
         app.state.admission = anyio.Semaphore(settings.max_requests_in_flight)
         app.state.matcher = matcher_factory(settings, app.state.sessions)
         await run_in_threadpool(app.state.matcher.start)
+        await run_in_threadpool(app.state.matcher.warm_up)
         follower = asyncio.create_task(_follow_catalog(app, settings.index_poll_seconds))
         try:
             yield

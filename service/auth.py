@@ -6,8 +6,10 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -62,6 +64,35 @@ def find_key(session: Session, key: str) -> Caller | None:
         select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
     )
     return Caller(id=row.id, name=row.name, role=row.role) if row else None
+
+
+class KeyCache:
+    """Keys found valid lately, so most requests need no database read to authenticate.
+
+    Only valid keys are kept, by hash, for `seconds`: a key revoked elsewhere (the CLI, another
+    replica) still works here until its entry expires. 0 turns the cache off.
+    """
+
+    def __init__(
+        self, seconds: float, size: int = 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._callers: TTLCache[str, Caller] | None = (
+            TTLCache(maxsize=size, ttl=seconds, timer=clock) if seconds > 0 else None
+        )
+        self._lock = threading.Lock()
+
+    def find(self, key: str, lookup: Callable[[], Caller | None]) -> Caller | None:
+        if self._callers is None:
+            return lookup()
+        digest = hash_key(key)
+        with self._lock:
+            caller = self._callers.get(digest)
+        if caller is None:
+            caller = lookup()
+            if caller is not None:
+                with self._lock:
+                    self._callers[digest] = caller
+        return caller
 
 
 def revoke_key(session: Session, key_id: str) -> ApiKey:

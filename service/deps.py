@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from catalog.db import bump_generation, transaction
+from catalog.db import bump_generation, reading, transaction
 from service.auth import Caller, find_key
 from service.errors import Forbidden, Unauthorized
 from service.matching import Matcher
@@ -29,11 +29,16 @@ def get_matcher(request: Request) -> Matcher:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit on success, roll back on error.
+    """One transaction per request: commit on success, roll back on error. A GET only reads:
+    its transaction takes no write lock on SQLite (`reading`).
 
     Catalog changes are announced with `catalog_changed`; after the commit they are applied to
     this process's index at once, so the next recommendation sees them.
     """
+    if request.method in ("GET", "HEAD"):
+        with reading(request.app.state.sessions) as session:
+            yield session
+        return
     with transaction(request.app.state.sessions) as session:
         yield session
     changed = session.info.pop("changed_partners", None)
@@ -73,11 +78,15 @@ def get_caller(
 
 
 def _find_caller(request: Request, session: Session, key: str) -> Caller | None:
+    return request.app.state.keys.find(key, lambda: _look_up(request, session, key))
+
+
+def _look_up(request: Request, session: Session, key: str) -> Caller | None:
     if session.in_transaction():  # another dependency has begun the request's transaction
         return find_key(session, key)
     # Else a short read of its own, so the request's transaction (on SQLite: the write lock)
     # starts only when the route needs the database: a search does not run under the lock.
-    with request.app.state.sessions() as own:
+    with reading(request.app.state.sessions) as own:
         return find_key(own, key)
 
 

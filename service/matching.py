@@ -11,6 +11,7 @@ import fcntl
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.db import current_generation, rebuild_lock
+from catalog.db import current_generation, reading, rebuild_lock
 from catalog.repository import active_partner_ids, active_partners, adoption_rates, archived_since
 from catalog.tables import Partner, utcnow
 from models.embedders import make_embedder
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 # Rows written by another process within this window of a sync may commit late; look back this far.
 CLOCK_SLACK = timedelta(seconds=5)
 LOCK_FILE = ".lock"
+WARM_UP_QUERIES = ("partner search warm-up", "パートナー検索の準備")
 EMBEDDINGS_FILE = "embeddings.sqlite"
 T = TypeVar("T")
 
@@ -52,6 +54,7 @@ class Matcher:
         self.engine = engine or make_engine(settings)
         self.generation = -1
         self._saved_generation = -1
+        self._saved_at = time.monotonic()
         self._watermark: datetime | None = None
         self._lock = threading.RLock()
 
@@ -74,6 +77,12 @@ class Matcher:
                     _settle()
                     return
         self.rebuild()
+
+    def warm_up(self) -> None:
+        """A search in each language before serving, so the first requests do not pay the
+        one-time costs (the models' first runs, the Japanese analyser's dictionary)."""
+        for query in WARM_UP_QUERIES:
+            self.search(query, 5)
 
     def rebuild(self) -> int:
         """Build the index afresh from the database, then save it.
@@ -99,10 +108,12 @@ class Matcher:
 
     def sync(self) -> bool:
         """Apply catalog changes made since the last sync, then save the index if it changed
-        since its last save; True when anything changed."""
+        since its last save and that save is `index_save_seconds` old; True when anything
+        changed. Changes not saved yet are caught up from the database at the next start."""
         with self._lock:
             changed = self._apply_changes()
-            self.flush()
+            if time.monotonic() - self._saved_at >= self.settings.index_save_seconds:
+                self.flush()
             return changed
 
     def refresh(self, partner_ids: Collection[str], generation: int) -> None:
@@ -130,7 +141,7 @@ class Matcher:
                     on_disk = -1
                 if on_disk < self.generation:
                     self.engine.save(self.settings.index_dir, self.generation, self._save_notes())
-            self._saved_generation = self.generation
+            self._saved_generation, self._saved_at = self.generation, time.monotonic()
 
     def _apply_changes(self) -> bool:
         generation = self._read(current_generation)
@@ -163,9 +174,8 @@ class Matcher:
         return self.engine.ids() == self._read(active_partner_ids)
 
     def _read(self, query: Callable[[Session], T]) -> T:
-        """Read in a short transaction of its own, ended before any encoding: on SQLite every
-        transaction holds the write lock (BEGIN IMMEDIATE), and other writers wait for it."""
-        with self.sessions() as session:
+        """Read in a short read-only transaction of its own, ended before any encoding."""
+        with reading(self.sessions) as session:
             return query(session)
 
     def _changed(self, session: Session, partner_ids: Collection[str]) -> tuple[list, list[str]]:  # type: ignore[type-arg]
@@ -186,7 +196,7 @@ class Matcher:
     def _save(self) -> None:
         with index_folder_lock(self.settings.index_dir):
             self.engine.save(self.settings.index_dir, self.generation, self._save_notes())
-        self._saved_generation = self.generation
+        self._saved_generation, self._saved_at = self.generation, time.monotonic()
 
     def _save_notes(self) -> dict[str, object]:
         """Where a later start resumes catching up from: changes older than this are in."""

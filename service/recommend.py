@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.tables import Introduction, NegotiationNote, Partner, RecommendationRequest
+from catalog.tables import (
+    Introduction,
+    NegotiationNote,
+    Partner,
+    RecommendationRequest,
+    new_id,
+)
 from models.engine import Match
 from models.explain import why
 from service.auth import Caller
@@ -34,6 +40,22 @@ def recommend(
     request_id: str | None = None,
 ) -> RecommendationRead:
     """Rank partners for a request, attach what the caller may see, and record what was shown."""
+    answer, record = rank(session, matcher, caller, request, channel, request_id)
+    session.add(record)
+    session.flush()
+    return answer
+
+
+def rank(
+    session: Session,
+    matcher: Matcher,
+    caller: Caller,
+    request: RecommendationCreate,
+    channel: str = "api",
+    request_id: str | None = None,
+) -> tuple[RecommendationRead, RecommendationRequest]:
+    """The answer to a request and the record of it, not yet added to any session: `session` is
+    only read, so the HTTP route reads without the write lock and writes the record after."""
     started = time.perf_counter()
     result = matcher.search(request.query, request.top_k, request.filters.facets() or None)
     ids = [m.id for m in result.candidates]
@@ -45,6 +67,7 @@ def recommend(
         if match.id in partners
     ]
     record = RecommendationRequest(
+        id=request_id or new_id(),
         query=request.query,
         language=result.language,
         caller=caller.label,
@@ -54,14 +77,11 @@ def recommend(
         candidates=[{"partner_id": c.partner.id, "rank": c.rank, "score": c.score} for c in candidates],
         top_score=result.candidates[0].relevance if result.candidates else None,
     )
-    if request_id:
-        record.id = request_id
-    session.add(record)
-    session.flush()
     took = round((time.perf_counter() - started) * 1000, 2)
-    return RecommendationRead(
+    answer = RecommendationRead(
         request_id=record.id, language=result.language, took_ms=took, candidates=candidates
     )
+    return answer, record
 
 
 def _partners(session: Session, ids: Sequence[str]) -> dict[str, Partner]:

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
 
     # HTTP API
     rate_limit_per_minute: int = 600
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0,
+        description="How long a process keeps an API key it found valid before reading it again; "
+        "a key revoked meanwhile keeps working here until then. 0: read it on every request.",
+    )
     max_body_bytes: int = 1024 * 1024
     max_requests_in_flight: int = Field(
         default=24,
@@ -64,6 +69,12 @@ class Settings(BaseSettings):
         "SQLite's write lock always gets a thread and a connection to commit with.",
     )
     index_poll_seconds: float = 1.0
+    index_save_seconds: float = Field(
+        default=30.0, ge=0,
+        description="Least time between two saves of a changed index by a process. A save "
+        "costs a few tenths of a second of the process's time at 5,000 listings; changes not "
+        "saved yet are caught up from the database at the next start.",
+    )
 
     # Slack
     slack_signing_secret: str = ""

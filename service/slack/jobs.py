@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from catalog.db import transaction
+from catalog.db import reading, transaction
 from catalog.tables import Feedback, Partner, RecommendationRequest
 from models.engine import Match
 from models.text import Language
@@ -156,7 +156,7 @@ def _feedback(ctx: Context, click: Click) -> None:
                         verdict, dedupe_key=key, adoption_signal=ctx.settings.adoption_signal)
         partner = session.get(Partner, click.ref.partner_id)
         name = partner.name if partner else click.ref.partner_id
-    with ctx.sessions() as session:
+    with reading(ctx.sessions) as session:
         answer = rebuild(session, ctx.matcher, click.ref, click.caller)
     post(click.response_url, {**blocks.answer_message(answer), "replace_original": True})
     confirm(ctx.settings, click, blocks.confirmation(verdict, name))

@@ -105,6 +105,7 @@ def command_env(url: str, index_dir: Path, **extra: str) -> dict[str, str]:
             "TRANSFORMERS_OFFLINE": "1", "PARTNERMATCH_DATABASE_URL": url,
             "PARTNERMATCH_INDEX_DIR": str(index_dir), "PARTNERMATCH_MULTILINGUAL_MODEL": "none",
             "PARTNERMATCH_RATE_LIMIT_PER_MINUTE": "1000000", "PARTNERMATCH_INDEX_POLL_SECONDS": "0.5",
+            "PARTNERMATCH_INDEX_SAVE_SECONDS": "0",  # save on every poll: more kills mid-save
             "PARTNERMATCH_LOG_LEVEL": "WARNING", **extra}
 
 

@@ -3,6 +3,7 @@ saves happen once per generation, off the request path."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ def started(
     db_engine: Engine, tmp_path: Path, matcher_factory: Callable[[Settings, Any], Matcher]
 ) -> tuple[Matcher, Callable[[], Matcher], dict[str, str]]:
     url = db_engine.url.render_as_string(hide_password=False)
-    settings = Settings(database_url=url, index_dir=tmp_path / "index")
+    settings = Settings(database_url=url, index_dir=tmp_path / "index", index_save_seconds=0)
     sessions = session_factory(db_engine)
     ids = seed(sessions)[1]
 
@@ -96,3 +97,21 @@ def test_a_saved_index_that_is_not_this_catalog_is_rebuilt(started) -> None:
     with first.sessions() as session:
         assert again.engine.ids() == active_partner_ids(session)
     assert ids["t-line"] not in again.engine.ids()
+
+
+def test_a_poll_saves_once_the_last_save_is_old_enough(started, monkeypatch) -> None:
+    first, _, ids = started
+    first.settings = first.settings.model_copy(update={"index_save_seconds": 30})
+    saved = current_version(first.settings.index_dir)
+    clock = [time.monotonic()]
+    monkeypatch.setattr("service.matching.time.monotonic", lambda: clock[0])
+    first._saved_at = clock[0]
+    with transaction(first.sessions) as session:
+        session.execute(update(Partner).where(Partner.id == ids["t-sub"]).values(name="Teiki Two"))
+        generation = bump_generation(session)
+    assert first.sync()  # applied at once, saved not yet
+    assert first.generation == generation
+    assert current_version(first.settings.index_dir).generation == saved.generation
+    clock[0] += 31
+    first.sync()
+    assert current_version(first.settings.index_dir).generation == generation

@@ -1,0 +1,44 @@
+"""Read-only units of work: no write lock on SQLite, and no change can slip through them."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from catalog.db import ReadOnlySession, current_generation, reading, transaction
+from catalog.tables import Partner
+
+
+def _other_writer(factory: sessionmaker[Session]) -> sqlite3.Connection:
+    path = make_url(str(factory.kw["bind"].url)).database
+    return sqlite3.connect(path, timeout=0.05, isolation_level=None)
+
+
+def test_a_read_on_sqlite_takes_no_write_lock(sqlite_url: str) -> None:
+    from catalog.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    other = _other_writer(factory)
+    with reading(factory) as session:
+        current_generation(session)
+        other.execute("BEGIN IMMEDIATE")  # a writer goes ahead while the read is open
+        other.execute("ROLLBACK")
+    with transaction(factory) as session:
+        current_generation(session)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")  # a write transaction holds the lock from BEGIN
+    other.close()
+    engine.dispose()
+
+
+def test_a_change_in_a_read_is_refused(session_maker: sessionmaker[Session]) -> None:
+    with pytest.raises(ReadOnlySession), reading(session_maker) as session:
+        session.add(Partner(name="Nope", kind="app"))
+        session.flush()
+    with reading(session_maker) as session:
+        assert session.query(Partner).filter_by(name="Nope").count() == 0
