@@ -1,9 +1,11 @@
 """BM25 over the listing text (bm25s), fields weighted by repeating their tokens.
 
-bm25s has no incremental add: a change builds a new index from every document's tokens (about
-0.2 s for the 4,750 listings) while the old one keeps answering, so an upsert is visible on the
-very next search without a second, differently-weighted delta index. A saved index loads without
-re-tokenising anything; the token lists are made again only for the first change after a load.
+bm25s has no incremental add, and building the index holds the interpreter for a tenth of a second
+per 5,000 listings, a pause every request of the process waits through. So a change does not
+rebuild it: the listings added or changed since the build are kept beside it (the overlay) and
+scored with the same BM25 formula and the built index's statistics (idf, mean length), and the
+rows they replace are masked. Once the overlay is large the whole index is built again. A saved
+index loads without re-tokenising anything; the token lists are made again only for that rebuild.
 """
 
 from __future__ import annotations
@@ -55,9 +57,15 @@ def document_tokens(
     return tokens
 
 
+# Listings changed since the build kept in the overlay, at most: this many, or this share of the
+# built index, whichever is larger. Past that the index is built again (BM25's statistics drift
+# from the corpus, and the overlay is scored in Python).
+OVERLAY_MIN, OVERLAY_SHARE = 256, 0.05
+
+
 class LexicalIndex:
-    """BM25 over a fixed set of documents. A change makes a new index (`replaced`): BM25's
-    statistics span the whole corpus, and the old index keeps answering while it is built."""
+    """BM25 over a set of documents; immutable: a change makes a new index (`replaced`) that
+    shares the built part, so the old one keeps answering meanwhile."""
 
     def __init__(
         self, k1: float = 1.2, b: float = 0.75,
@@ -69,9 +77,13 @@ class LexicalIndex:
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
         self._bm25: Any = None
+        self._avgdl = 0.0
+        self._hidden: frozenset[str] = frozenset()  # built rows changed or removed since
+        self._overlay_tokens: dict[str, list[str]] = {}  # listings added or changed since
+        self._overlay: dict[str, tuple[Counter[str], float]] = {}  # their term counts, length norm
 
     def count(self) -> int:
-        return len(self._ids)
+        return len(self._ids) - len(self._hidden) + len(self._overlay)
 
     def build(self, documents: Iterable[Document]) -> None:
         self.build_tokens({document.id: self._tokens_of(document) for document in documents})
@@ -83,10 +95,13 @@ class LexicalIndex:
         self._tokens = dict(tokens)
         self._set_ids(list(self._tokens))
         self._bm25 = None
+        self._hidden, self._overlay, self._overlay_tokens = frozenset(), {}, {}
         if self._ids:
             bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-            bm25.index([self._tokens[i] or [""] for i in self._ids], show_progress=False)
+            corpus = [self._tokens[i] or [""] for i in self._ids]
+            bm25.index(corpus, show_progress=False)
             self._bm25 = bm25
+            self._avgdl = max(1.0, sum(len(t) for t in corpus) / len(corpus))
 
     def replaced(
         self, documents: Iterable[Document] = (), removed: Collection[str] = (),
@@ -94,17 +109,41 @@ class LexicalIndex:
         all_documents: Callable[[], Iterable[Document]] = tuple,
     ) -> LexicalIndex:
         """A new index of this one's documents, with `documents` (or ready `tokens`) added or
-        replaced and `removed` left out. After a load, the token lists of the documents kept
-        are made again from `all_documents()`."""
-        gone = set(removed)
-        current = self._tokens
-        if current is None:
-            current = {d.id: self._tokens_of(d) for d in all_documents() if d.id not in gone}
+        replaced and `removed` left out: the built part shared, the change in the overlay; or,
+        once the overlay is large, built again. After a load, that rebuild makes the token
+        lists of the documents kept again from `all_documents()`."""
+        changed = {document.id: self._tokens_of(document) for document in documents}
+        changed.update(tokens or {})
+        gone = set(removed) - set(changed)
+        overlay = {k: v for k, v in self._overlay_tokens.items() if k not in gone}
+        overlay.update(changed)
+        hidden = self._hidden | {i for i in (*gone, *changed) if i in self._row}
+        if self._ids and len(overlay) + len(hidden) <= max(OVERLAY_MIN, OVERLAY_SHARE * len(self._ids)):
+            fresh = self._sharing_built_part()
+            fresh._hidden = frozenset(hidden)
+            fresh._overlay_tokens = overlay
+            fresh._overlay = {k: fresh._counted(v) if k in changed else self._overlay[k]
+                              for k, v in overlay.items()}
+            return fresh
+        if self._tokens is None:
+            current = {d.id: self._tokens_of(d) for d in all_documents()}
+        else:
+            current = {k: v for k, v in self._tokens.items() if k not in self._hidden}
+            current.update(self._overlay_tokens)
         merged = {doc_id: t for doc_id, t in current.items() if doc_id not in gone}
-        merged.update({document.id: self._tokens_of(document) for document in documents})
-        merged.update(tokens or {})
+        merged.update(changed)
         fresh = LexicalIndex(self.k1, self.b, self._tokens_of)
         fresh.build_tokens(merged)
+        return fresh
+
+    def _counted(self, tokens: list[str]) -> tuple[Counter[str], float]:
+        """An overlay listing's term counts and BM25 length norm, k1 (1 - b + b dl / avgdl)."""
+        return Counter(tokens), self.k1 * (1 - self.b + self.b * len(tokens) / self._avgdl)
+
+    def _sharing_built_part(self) -> LexicalIndex:
+        fresh = LexicalIndex(self.k1, self.b, self._tokens_of)
+        fresh._tokens, fresh._ids, fresh._row = self._tokens, self._ids, self._row
+        fresh._bm25, fresh._avgdl = self._bm25, self._avgdl
         return fresh
 
     def save(self, folder: Path, meta: Mapping[str, Any]) -> None:
@@ -112,7 +151,8 @@ class LexicalIndex:
         folder.mkdir(parents=True, exist_ok=True)
         if self._bm25 is not None:
             self._bm25.save(folder / BM25_DIR, show_progress=False)
-        full = {**meta, "k1": self.k1, "b": self.b, "ids": self._ids}
+        full = {**meta, "k1": self.k1, "b": self.b, "ids": self._ids, "avgdl": self._avgdl,
+                "hidden": sorted(self._hidden), "overlay": self._overlay_tokens}
         write_atomic(folder / META_FILE, orjson.dumps(full))
 
     def load(self, folder: Path, expect: Mapping[str, Any]) -> None:
@@ -125,11 +165,14 @@ class LexicalIndex:
                 if meta.get(key) != value:
                     raise IndexMismatch(f"saved BM25 index has another {key}")
             bm25 = bm25s.BM25.load(folder / BM25_DIR, show_progress=False) if meta["ids"] else None
+            avgdl, hidden, overlay = float(meta["avgdl"]), meta["hidden"], meta["overlay"]
         except (OSError, ValueError, KeyError) as error:
             raise IndexMismatch(f"no readable BM25 index in {folder}: {error}") from None
         self._tokens = None
         self._set_ids(list(meta["ids"]))
-        self._bm25 = bm25
+        self._bm25, self._avgdl = bm25, avgdl
+        self._hidden, self._overlay_tokens = frozenset(hidden), dict(overlay)
+        self._overlay = {k: self._counted(v) for k, v in overlay.items()}
 
     def _set_ids(self, ids: list[str]) -> None:
         self._ids = ids
@@ -142,20 +185,35 @@ class LexicalIndex:
         """Top-k (id, BM25 score) with score > 0; `allowed` filters before the cut. `extra`
         adds weighted terms (feedback terms) to the query's own, which weigh 1 each, for the
         documents the query's own terms match: they reorder what the query found."""
-        scores = self.scores(query_tokens, extra)
+        hits = self._built_hits(query_tokens, k, allowed, extra)
+        if self._overlay:
+            hits = sorted(hits + self._overlay_hits(query_tokens, allowed, extra),
+                          key=lambda hit: -hit[1])[:k]
+        return hits
+
+    def _built_hits(
+        self, query_tokens: list[str], k: int, allowed: Collection[str] | None,
+        extra: Mapping[str, float] | None,
+    ) -> list[tuple[str, float]]:
+        scores = self._built_scores(query_tokens, extra)
         if scores is None:
             return []
+        keep = None
         if allowed is not None:
-            mask = np.zeros(len(self._ids), dtype=bool)
-            mask[[self._row[i] for i in allowed if i in self._row]] = True
-            scores = np.where(mask, scores, 0.0)
+            keep = np.zeros(len(self._ids), dtype=bool)
+            keep[[self._row[i] for i in allowed if i in self._row]] = True
+        if self._hidden:
+            keep = np.ones(len(self._ids), dtype=bool) if keep is None else keep
+            keep[[self._row[i] for i in self._hidden]] = False
+        if keep is not None:
+            scores = np.where(keep, scores, 0.0)
         top = _top_k(scores, k)
         return [(self._ids[row], float(scores[row])) for row in top if scores[row] > 0]
 
-    def scores(
+    def _built_scores(
         self, query_tokens: list[str], extra: Mapping[str, float] | None = None
     ) -> np.ndarray | None:
-        """BM25 score of every document (row order of `self.ids`), None if nothing matches."""
+        """BM25 score of every built row (order of `_ids`), None if nothing matches."""
         bm25 = self._bm25
         vocabulary = bm25.vocab_dict if bm25 is not None else {}
         known = [t for t in query_tokens if t in vocabulary]
@@ -169,6 +227,26 @@ class LexicalIndex:
             if token in vocabulary and weight > 0:
                 scores = scores + found * (weight * np.asarray(bm25.get_scores([token]), dtype=np.float32))
         return scores
+
+    def _overlay_hits(
+        self, query_tokens: list[str], allowed: Collection[str] | None,
+        extra: Mapping[str, float] | None,
+    ) -> list[tuple[str, float]]:
+        """The overlay's listings scored as bm25s scores the built ones (Lucene's BM25, the built
+        index's idf and mean length). A word no built listing has (a new partner's name) counts
+        too, with the idf of a word of no listing."""
+        idf = {t: self._idf(self._df(t)) for t in {*query_tokens, *(extra or {})}}
+        weighted = [(t, w) for t, w in (extra or {}).items() if w > 0]
+        hits = []
+        for doc_id, (counts, norm) in self._overlay.items():
+            if allowed is not None and doc_id not in allowed:
+                continue
+            score = sum(idf[t] * counts[t] / (counts[t] + norm) for t in query_tokens if counts[t])
+            if score > 0:
+                score += sum(w * idf[t] * counts[t] / (counts[t] + norm)
+                             for t, w in weighted if counts[t])
+                hits.append((doc_id, score))
+        return hits
 
     def feedback_terms(
         self, documents: Iterable[list[str]], count: int, exclude: Collection[str] = ()
@@ -197,9 +275,17 @@ class LexicalIndex:
     def _idf(self, df: int) -> float:
         return math.log(1 + (len(self._ids) - df + 0.5) / (df + 0.5))
 
+    def tokens(self, doc_id: str) -> list[str] | None:
+        """The tokens a listing is indexed with; None when absent or not kept (after a load)."""
+        if doc_id in self._overlay_tokens:
+            return self._overlay_tokens[doc_id]
+        if self._tokens is None or doc_id in self._hidden:
+            return None
+        return self._tokens.get(doc_id)
+
     @property
     def ids(self) -> list[str]:
-        return self._ids
+        return [i for i in self._ids if i not in self._hidden] + list(self._overlay)
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:

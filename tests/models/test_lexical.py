@@ -75,3 +75,50 @@ def test_weighted_extra_terms_reorder_only_what_the_query_found(index):
     # "gift" lifts the listing that also has it, and brings in none that lacks the query's words.
     hits = [i for i, _ in index.search(query, 5, extra={"gift": 3.0})]
     assert hits == ["mixed", "sub"]
+
+
+def test_a_change_goes_into_the_overlay_scored_as_the_built_index_scores(index):
+    twin = doc("rev2", "Reviews", "Collect product reviews", "Photo reviews")  # as "rev"
+    changed = index.replaced([twin])
+    assert changed._bm25 is index._bm25  # nothing rebuilt
+    scores = dict(changed.search(tokenize("photo reviews"), 5))
+    assert scores["rev2"] == pytest.approx(scores["rev"], rel=1e-5)
+    assert changed.count() == 7 and "rev2" in changed.ids
+
+
+def test_changed_and_removed_listings_answer_with_their_new_text_only(index):
+    changed = index.replaced(
+        [doc("rev", "Reviews", "Wholesale price lists"), doc("new", "Zephyrine Vouchers", "")],
+        removed=["gift"],
+    )
+    assert changed._bm25 is index._bm25
+    assert changed.search(tokenize("photo"), 5) == []  # "rev" had the word, now has not
+    assert [i for i, _ in changed.search(tokenize("wholesale"), 5)] == ["rev"]
+    assert [i for i, _ in changed.search(tokenize("zephyrine"), 5)] == ["new"]  # a new word
+    assert "gift" not in [i for i, _ in changed.search(tokenize("gift cards"), 5)]
+    assert changed.search(tokenize("wholesale"), 5, allowed={"sub"}) == []
+    assert changed.count() == 6 and sorted(changed.ids) == sorted(
+        ["sub", "rev", "ship", "mixed", "ja", "new"])
+    again = changed.replaced(removed=["new"])
+    assert again.search(tokenize("zephyrine"), 5) == [] and again.count() == 5
+
+
+def test_a_large_overlay_is_built_into_the_index(index, monkeypatch):
+    monkeypatch.setattr("models.lexical.OVERLAY_MIN", 2)
+    one = index.replaced([doc("a", "Alpha Tool", "")])
+    assert one._bm25 is index._bm25
+    three = one.replaced([doc("b", "Beta Tool", ""), doc("c", "Gamma Tool", "")])
+    assert three._bm25 is not index._bm25 and not three._overlay and not three._hidden
+    assert [i for i, _ in three.search(tokenize("alpha"), 5)] == ["a"]
+    assert three.count() == 9
+
+
+def test_the_overlay_is_saved_and_loaded(index, tmp_path):
+    changed = index.replaced([doc("rev", "Reviews", "Wholesale price lists")], removed=["gift"])
+    changed.save(tmp_path, {"generation": 3})
+    loaded = LexicalIndex()
+    loaded.load(tmp_path, {"generation": 3})
+    query = tokenize("wholesale gift reviews")
+    assert [i for i, _ in loaded.search(query, 5)] == [i for i, _ in changed.search(query, 5)]
+    assert [s for _, s in loaded.search(query, 5)] == pytest.approx([s for _, s in changed.search(query, 5)])
+    assert sorted(loaded.ids) == sorted(changed.ids)
