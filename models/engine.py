@@ -48,7 +48,7 @@ from models.text import (
     stem_words,
     tokenize,
 )
-from models.vector_index import IndexMismatch, VectorIndex
+from models.vector_index import IndexMismatch, VectorIndex, write_files
 
 Mode = Literal["full", "bm25", "dense"]
 CHANNELS = ("bm25", "dense", "multilingual")
@@ -155,9 +155,12 @@ class MatchingEngine:
         ids = [d.id for d in documents]
         with self._writing:
             concepts = {document.id: self._concepts_of(document) for document in documents}
-            lexical = self._lexical.replaced(
-                tokens={d.id: self._tokens_with(d, concepts[d.id]) for d in documents},
-                all_documents=lambda: list(self._documents.values()))
+            tokens = {d.id: self._tokens_with(d, concepts[d.id]) for d in documents}
+            lexical = self._lexical
+            if any(tokens[doc_id] != self._indexed_tokens(doc_id) for doc_id in tokens):
+                # BM25 is rebuilt whole: only when some text changed, not for a rating or status
+                lexical = lexical.replaced(
+                    tokens=tokens, all_documents=lambda: list(self._documents.values()))
             with self._lock:
                 self._unregister(ids)
                 self._register(documents, concepts)
@@ -343,14 +346,20 @@ class MatchingEngine:
     def save(
         self, folder: Path | str, generation: int, extra: dict[str, object] | None = None
     ) -> SavedVersion:
-        """Save as a new version of the folder, made current in one atomic step."""
+        """Save as a new version of the folder, made current in one atomic step. The index is
+        copied under the lock (the vectors' bytes, references to the rest, which changes replace
+        rather than alter), and written after it: searches do not wait for the disk."""
+        with self._lock:
+            vectors = {channel: index.dump(self._meta(channel, generation))
+                       for channel, index in self._vectors.items()}
+            lexical, concepts = self._lexical, dict(self._concepts)
+            documents = list(self._documents.values())
+
         def write(version: Path) -> None:
-            with self._lock:
-                for channel, index in self._vectors.items():
-                    index.save(version / channel, self._meta(channel, generation))
-                self._lexical.save(version / LEXICAL_DIR, self._lexical_meta(generation))
-                save_documents(version, list(self._documents.values()), generation,
-                               self._concepts, self.glossary.fingerprint)
+            for channel, files in vectors.items():
+                write_files(version / channel, files)
+            lexical.save(version / LEXICAL_DIR, self._lexical_meta(generation))
+            save_documents(version, documents, generation, concepts, self.glossary.fingerprint)
 
         return save_version(Path(folder), generation, write, extra)
 
@@ -420,11 +429,20 @@ class MatchingEngine:
         """Replace the whole index, with the concepts and BM25 index loaded beside the vectors
         or made here. The slow parts (glossary tagging, BM25) run before the lock, so searches
         go on meanwhile against the previous index."""
+        with self._lock:  # what the index holds now: an unchanged listing's analysis is reused
+            held, held_concepts, held_lexical = (
+                dict(self._documents), dict(self._concepts), self._lexical)
+        unchanged = {d.id for d in documents if held.get(d.id) == d and d.id in held_concepts}
         if concepts is None:
-            concepts = {document.id: self._concepts_of(document) for document in documents}
+            concepts = {d.id: held_concepts[d.id] if d.id in unchanged else self._concepts_of(d)
+                        for d in documents}
         if lexical is None:
             lexical = self._new_lexical()
-            lexical.build_tokens({d.id: self._tokens_with(d, concepts[d.id]) for d in documents})
+            lexical.build_tokens({
+                d.id: (d.id in unchanged and held_lexical.tokens(d.id))
+                or self._tokens_with(d, concepts[d.id])
+                for d in documents
+            })
         facets: dict[str, dict[str, set[str]]] = {}
         for document in documents:
             _add_facets(facets, document)
@@ -446,6 +464,14 @@ class MatchingEngine:
         if not self.config.concept_tokens:
             return tokens
         return tokens + [f"@{entry_id}" for entry_id in sorted(concepts)]
+
+    def _indexed_tokens(self, doc_id: str) -> list[str] | None:
+        """The BM25 tokens of a listing as the index holds them; None when it holds none."""
+        document = self._documents.get(doc_id)
+        if document is None:
+            return None
+        return self._lexical.tokens(doc_id) or self._tokens_with(
+            document, self._concepts.get(doc_id, frozenset()))
 
     def _concepts_of(self, document: Document) -> frozenset[str]:
         text = " ".join([document.title, *document.texts()])

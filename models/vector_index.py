@@ -96,14 +96,16 @@ class VectorIndex:
         return out
 
     def save(self, folder: Path | str, meta: dict[str, Any]) -> None:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / VECTORS_FILE, faiss.serialize_index(self._index).tobytes())
+        write_files(Path(folder), self.dump(meta))
+
+    def dump(self, meta: dict[str, Any]) -> dict[str, bytes]:
+        """The files `save` writes, as bytes: a snapshot to write later, outside any lock."""
         full_meta = {
             **meta, "dimension": self.dimension,
             "ids": {doc_id: key for doc_id, key in self._int_of.items()}, "next": self._next,
         }
-        write_atomic(folder / META_FILE, orjson.dumps(full_meta))
+        return {VECTORS_FILE: faiss.serialize_index(self._index).tobytes(),
+                META_FILE: orjson.dumps(full_meta)}
 
     def load(self, folder: Path | str, expect: dict[str, Any] | None = None) -> dict[str, Any]:
         """Load a saved index; raises IndexMismatch if `expect` differs from the saved meta."""
@@ -138,6 +140,12 @@ class VectorIndex:
         if vectors.shape[1] != self.dimension or (rows is not None and len(vectors) != rows):
             raise ValueError(f"expected {rows or 'n'} x {self.dimension} vectors, got {vectors.shape}")
         return vectors
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        write_atomic(folder / name, data)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

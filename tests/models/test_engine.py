@@ -73,6 +73,29 @@ def test_upsert_and_remove_are_visible_at_once(engine):
     assert not {"gift", "seo"} & set(ids(engine.search("gift cards", top_k=8)))
 
 
+def test_bm25_is_rebuilt_only_when_a_listing_text_changes(engine):
+    gift = next(d for d in CORPUS if d.id == "gift")
+    before = engine._lexical
+    engine.upsert([type(gift)(**{**gift.__dict__, "priors": {"status": 0.3}})])
+    assert engine._lexical is before  # a new rating or status: same text, same BM25 index
+    assert engine._documents["gift"].priors == {"status": 0.3}
+    engine.upsert([type(gift)(**{**gift.__dict__, "title": "Gift Cards and Vouchers"})])
+    assert engine._lexical is not before
+    assert ids(engine.search("vouchers", mode="bm25")) == ["gift"]
+
+
+def test_a_rebuild_analyses_only_the_listings_that_changed(engine, monkeypatch):
+    analysed = []
+    concepts_of = engine._concepts_of
+    monkeypatch.setattr(engine, "_concepts_of", lambda d: analysed.append(d.id) or concepts_of(d))
+    gift = next(d for d in CORPUS if d.id == "gift")
+    changed = type(gift)(**{**gift.__dict__, "title": "Gift Cards and Vouchers"})
+    engine.build([changed if d.id == "gift" else d for d in CORPUS])
+    assert analysed == ["gift"]
+    assert ids(engine.search("vouchers", mode="bm25")) == ["gift"]
+    assert ids(engine.search("sell gift cards", top_k=1)) == ["gift"]
+
+
 def test_priors_reorder_near_ties_but_never_lift_the_irrelevant(glossary):
     twins = [
         listing("cold", "Gift Card Shop", "Sell gift cards."),
