@@ -71,7 +71,9 @@ def list_partners(
         rows = [p for p in session.scalars(query) if wanted in {c.lower() for c in p.categories}]
         total, page = len(rows), rows[offset : offset + limit]
     else:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        # counted without the sort and the wide columns: SQLite would sort whole rows to count
+        counted = query.with_only_columns(Partner.id).order_by(None).subquery()
+        total = session.scalar(select(func.count()).select_from(counted)) or 0
         page = list(session.scalars(query.limit(limit).offset(offset)))
     return PartnerPage(items=[present(p, caller) for p in page], total=total)
 
