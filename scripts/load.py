@@ -1,7 +1,11 @@
 """`partnermatch load`: a bounded load run against a served API on loopback, with targets.
 
 80% recommendations, 15% reads, 5% writes and feedback, from `--concurrency` client threads
-until the stop time (or `--max-requests`); a full reindex in the middle. Prints the 5xx rate,
+until the stop time (or `--max-requests`); a full reindex in the middle. With `--rate` the
+requests start on a fixed schedule (an open loop: so many per second in all, as users arrive) and
+each latency counts from its scheduled start, so a server that falls behind shows the wait too;
+without it every thread sends its next request as soon as the last is answered (a closed loop: the
+most the server can take, with `--concurrency` requests always in flight). Prints the 5xx rate,
 p50/p95/p99 per kind of request and the server's memory growth, and exits 1 when a target is
 missed. Every loop is bounded: the run stops by itself.
 """
@@ -49,6 +53,7 @@ class LoadConfig:
     reindex_wait: float = 60.0  # after the load, how long to wait for the reindex's answer
     recommend_share: float = 0.80
     read_share: float = 0.15
+    rate: float = 0.0  # requests per second in all, on a fixed schedule; 0: a closed loop
 
 
 @dataclass
@@ -113,6 +118,10 @@ class LoadReport:
         elif self.server_errors / self.requests >= targets.max_5xx_rate:
             missed.append(f"5xx rate {self.server_errors / self.requests:.4%} "
                           f"not under {targets.max_5xx_rate:.2%}")
+        if self.statuses.get(429):
+            missed.append(f"{self.statuses[429]} answers were rate-limited (429): the run measured "
+                          "the limiter; serve with a PARTNERMATCH_RATE_LIMIT_PER_MINUTE above the "
+                          "load's rate")
         for kind, limit in targets.p99_ms.items():
             p99 = self.percentiles(kind).get("p99")
             if p99 is not None and p99 > limit:
@@ -206,9 +215,15 @@ def run_load(config: LoadConfig, log: Callable[[str], None] = lambda _: None) ->
             rng = random.Random(config.seed * 1000 + index)
             while time.monotonic() < stop:
                 with budget_lock:
-                    if next(budget, None) is None:
-                        return
+                    ticket = next(budget, None)
+                if ticket is None:
+                    return
                 began = time.monotonic()
+                if config.rate > 0:  # the ticket's slot in the schedule; late is counted late
+                    began = started + ticket / config.rate
+                    if began >= stop:
+                        return
+                    time.sleep(max(0.0, began - time.monotonic()))
                 try:
                     kind, answer = workload.step(rng)
                     report.record(kind, answer.status_code, time.monotonic() - began)
@@ -352,6 +367,9 @@ def load(
     max_5xx: Annotated[float, typer.Option(help="Largest share of 5xx answers")] = 0.001,
     max_memory_growth: Annotated[float, typer.Option(help="Largest RSS growth")] = 0.10,
     seed: Annotated[int, typer.Option(help="Seed of the request mix")] = 8,
+    rate: Annotated[float, typer.Option(
+        help="Requests per second in all, on a fixed schedule (latency counts from each "
+             "scheduled start); 0: each client sends again as soon as it is answered")] = 0.0,
 ) -> None:
     """Load the API for a while; print 5xx rate, latency percentiles and memory growth."""
     host = urlsplit(base_url).hostname or ""
@@ -362,11 +380,13 @@ def load(
     pid = server_pid or pid_listening_on(urlsplit(base_url).port or 80)
     config = LoadConfig(base_url=base_url, key=key, seconds=minutes * 60, concurrency=concurrency,
                         reindex_at=reindex_at if reindex_at >= 0 else None, server_pid=pid,
-                        max_requests=max_requests, seed=seed, reindex_wait=reindex_wait)
+                        max_requests=max_requests, seed=seed, reindex_wait=reindex_wait,
+                        rate=rate)
     targets = Targets(max_5xx_rate=max_5xx, max_memory_growth=max_memory_growth,
                       p99_ms={"recommend": p99_ms, "read": read_p99_ms, "write": write_p99_ms})
     report = run_load(config, log=lambda line: typer.echo(line, err=True))
-    typer.echo(json.dumps(report.summary(), ensure_ascii=False, indent=2))
+    run = {"concurrency": concurrency, "rate": rate or "closed loop"}
+    typer.echo(json.dumps({**run, **report.summary()}, ensure_ascii=False, indent=2))
     if report.reindex.get("status") == "unfinished":
         typer.echo("WARNING: the reindex had not answered when the run ended", err=True)
     missed = report.misses(targets)
