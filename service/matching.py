@@ -112,9 +112,9 @@ class Matcher:
         changed. Changes not saved yet are caught up from the database at the next start."""
         with self._lock:
             changed = self._apply_changes()
-            if time.monotonic() - self._saved_at >= self.settings.index_save_seconds:
-                self.flush()
-            return changed
+        if time.monotonic() - self._saved_at >= self.settings.index_save_seconds:
+            self.flush()
+        return changed
 
     def refresh(self, partner_ids: Collection[str], generation: int) -> None:
         """Apply this process's own committed change of the given partners at once. The save
@@ -131,17 +131,23 @@ class Matcher:
     def flush(self) -> None:
         """Save the index if its generation is newer than the saved one. Worker processes share
         the folder and reach the same generations: the first to get there saves, once."""
-        with self._lock:
-            if self.generation <= self._saved_generation:
+        with self._lock:  # the generation and watermark the engine's index has reached
+            generation, notes = self.generation, self._save_notes()
+            if generation <= self._saved_generation:
                 return
-            with index_folder_lock(self.settings.index_dir):
-                try:
-                    on_disk = current_version(self.settings.index_dir).generation
-                except IndexMismatch:
-                    on_disk = -1
-                if on_disk < self.generation:
-                    self.engine.save(self.settings.index_dir, self.generation, self._save_notes())
-            self._saved_generation, self._saved_at = self.generation, time.monotonic()
+        # Changes applied meanwhile are in the engine's copy too: they are newer than the
+        # watermark, and a start from this save applies them again, which changes nothing.
+        # This process's own writes do not wait for the disk.
+        with index_folder_lock(self.settings.index_dir):
+            try:
+                on_disk = current_version(self.settings.index_dir).generation
+            except IndexMismatch:
+                on_disk = -1
+            if on_disk < generation:
+                self.engine.save(self.settings.index_dir, generation, notes)
+        with self._lock:
+            self._saved_generation = max(self._saved_generation, generation)
+            self._saved_at = time.monotonic()
 
     def _apply_changes(self) -> bool:
         generation = self._read(current_generation)
