@@ -1,0 +1,42 @@
+"""`partnermatch load` against a served process on loopback: a short, paced run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catalog.db import bump_generation, make_engine, session_factory, upgrade
+from catalog.importers.upsert import apply_import
+from scripts.load import LoadConfig, LoadReport, Targets, run_load
+from service.auth import create_key
+from tests.service.test_crash_safety import catalog_records, command_env, served
+
+
+def test_a_paced_run_keeps_its_schedule_and_reports_every_kind(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'load.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_factory(engine)() as session, session.begin():
+        apply_import(session, "load", catalog_records("load", 40))
+        bump_generation(session)
+        key = create_key(session, "load", "admin")[1]
+    with served(command_env(url, tmp_path / "index"), tmp_path / "serve.log") as (base, process):
+        config = LoadConfig(base_url=base, key=key, seconds=6, concurrency=4, rate=20,
+                            reindex_at=0.3, server_pid=process.pid, warmup=1)
+        report = run_load(config)
+    engine.dispose()
+    # 20 a second for 6 s, started on schedule: 120 slots, the last ones cut by the stop time.
+    assert 110 <= report.requests <= 120, report.summary()
+    assert report.server_errors == 0 and set(report.statuses) <= {200, 201}, report.statuses
+    assert report.latencies["recommend"] and report.latencies["read"]
+    assert report.reindex["status"] == 200 and report.reindex["partners"] == 40
+    assert report.memory["baseline_mb"] > 0
+    assert not report.misses(Targets(p99_ms={}, max_memory_growth=1.0))
+
+
+def test_rate_limited_answers_are_a_miss() -> None:
+    report = LoadReport()
+    for _ in range(50):
+        report.record("recommend", 200, 0.01)
+    report.record("recommend", 429, 0.001)
+    missed = report.misses(Targets())
+    assert len(missed) == 1 and "rate-limited (429)" in missed[0]
