@@ -1,42 +1,36 @@
-"""A small thread-safe LRU: query embeddings (PMs repeat and refine the same requests) and the
-analysed sentences of the listings being explained."""
+"""A thread-safe LRU (cachetools' LRUCache behind a lock): query embeddings (PMs repeat and refine
+the same requests), glossary expansions and the analysed sentences of the listings explained."""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+
+from cachetools import LRUCache
 
 V = TypeVar("V")
 
 
 class LruCache(Generic[V]):
     def __init__(self, size: int = 1024):
-        self.size = size
-        self._items: OrderedDict[Hashable, V] = OrderedDict()
+        self._items: LRUCache[Hashable, V] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         value = self.get(key)
         if value is None:
-            value = compute()  # outside the lock: two threads may both compute the same vector
+            value = compute()  # outside the lock: two threads may both compute the same value
             self.put(key, value)
         return value
 
     def get(self, key: Hashable) -> V | None:
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
+            return self._items.get(key)
 
     def put(self, key: Hashable, value: V) -> None:
         with self._lock:
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
