@@ -126,6 +126,7 @@ class MatchingEngine:
             self._vectors["multilingual"] = VectorIndex(multilingual.dimension)
         self._cache: LruCache[np.ndarray] = LruCache(self.config.cache_size)
         self._analyses: LruCache[explain.Analysis] = LruCache(self.config.explained_cache_size)
+        self._token_lists: LruCache[list[str]] = LruCache(self.config.explained_cache_size)
         self._expansions: LruCache[Expansion] = LruCache(self.config.cache_size)
         self._lock = threading.RLock()  # index mutations vs searches; encoding stays outside
         # One change at a time: each builds its new BM25 index (a second or so) from the last
@@ -239,7 +240,7 @@ class MatchingEngine:
     ) -> dict[str, list[str]]:
         """The second pass of pseudo-relevance feedback from the first pass's top listings."""
         config = self.config
-        top_tokens = [self._document_tokens(self._documents[doc_id]) for doc_id in top]
+        top_tokens = [self._listing_tokens(self._documents[doc_id]) for doc_id in top]
         terms = self._lexical.feedback_terms(top_tokens, config.feedback_terms, exclude=set(tokens))
         extra = {t: w * config.feedback_term_weight * len(tokens) for t, w in terms.items()}
         moved = {
@@ -453,6 +454,11 @@ class MatchingEngine:
 
     def _new_lexical(self) -> LexicalIndex:
         return LexicalIndex(self.config.bm25_k1, self.config.bm25_b, self._document_tokens)
+
+    def _listing_tokens(self, document: Document) -> list[str]:
+        """A listing's BM25 tokens, kept for the listings that come back to the top."""
+        key = (document.id, document.title, document.sections)
+        return self._token_lists.get_or_compute(key, lambda: self._document_tokens(document))
 
     def _document_tokens(self, document: Document) -> list[str]:
         return self._tokens_with(document, self._concepts.get(document.id, frozenset()))

@@ -18,7 +18,7 @@ PRIOR_BAND = 0.05  # a prior moves a candidate by at most 5% of the top relevanc
 NEUTRAL_PRIOR = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is three times slower to create
 class Fused:
     id: str
     relevance: float

@@ -79,13 +79,14 @@ class VectorIndex:
         # FAISS's own OpenMP pool would only contend with the embedders' pools for 2 cores.
         faiss.omp_set_num_threads(1 if len(vectors) <= 4 else (os.cpu_count() or 1))
         scores, keys_found = self._index.search(vectors, k, params=params)
+        id_of = self._id_of
         return [
             [
-                (self._id_of[int(key)], float(score))
+                (id_of[key], score)
                 for key, score in zip(row_keys, row_scores, strict=True)
                 if key >= 0  # FAISS pads with -1 when fewer than k pass the filter
             ]
-            for row_keys, row_scores in zip(keys_found, scores, strict=True)
+            for row_keys, row_scores in zip(keys_found.tolist(), scores.tolist(), strict=True)
         ]
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
