@@ -27,7 +27,8 @@ def index() -> VectorIndex:
 def test_search_ranks_by_inner_product(index):
     hits = index.search(query(1, 0, 0), 3)[0]
     assert [i for i, _ in hits] == ["a", "d", "e"]
-    assert hits[0][1] == pytest.approx(1.0) and hits[1][1] == pytest.approx(0.8)
+    # stored as 16-bit floats: scores to about three decimals
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-3) and hits[1][1] == pytest.approx(0.8, abs=1e-3)
 
 
 def test_filter_applies_before_the_cut(index):
@@ -73,3 +74,11 @@ def test_missing_or_unreadable_vectors_are_a_mismatch(index, tmp_path):
 def test_missing_index_is_a_mismatch(tmp_path):
     with pytest.raises(IndexMismatch):
         VectorIndex(3).load(tmp_path / "nothing")
+
+
+def test_an_index_saved_with_another_storage_is_refused(index, tmp_path):
+    index.save(tmp_path, {"generation": 1})
+    meta = tmp_path / "meta.json"
+    meta.write_text(meta.read_text().replace('"storage":"fp16"', '"storage":"float32"'))
+    with pytest.raises(IndexMismatch, match="storage"):
+        VectorIndex(3).load(tmp_path, {"generation": 1})
