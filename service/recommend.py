@@ -8,13 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.tables import (
-    Introduction,
-    NegotiationNote,
-    Partner,
-    RecommendationRequest,
-    new_id,
-)
+from catalog.tables import Introduction, NegotiationNote, Partner, RecommendationRequest
 from models.engine import Match
 from models.explain import why
 from service.auth import Caller
@@ -38,24 +32,14 @@ def recommend(
     request: RecommendationCreate,
     channel: str = "api",
     request_id: str | None = None,
+    writer: Session | None = None,
 ) -> RecommendationRead:
-    """Rank partners for a request, attach what the caller may see, and record what was shown."""
-    answer, record = rank(session, matcher, caller, request, channel, request_id)
-    session.add(record)
-    session.flush()
-    return answer
+    """Rank partners for a request, attach what the caller may see, and record what was shown.
 
-
-def rank(
-    session: Session,
-    matcher: Matcher,
-    caller: Caller,
-    request: RecommendationCreate,
-    channel: str = "api",
-    request_id: str | None = None,
-) -> tuple[RecommendationRead, RecommendationRequest]:
-    """The answer to a request and the record of it, not yet added to any session: `session` is
-    only read, so the HTTP route reads without the write lock and writes the record after."""
+    `session` is read; the record is written through `writer` when given (the HTTP route reads
+    in a read-only transaction and writes the record alone: on SQLite the write lock is then
+    held for one insert, not for the reads and the building of the answer).
+    """
     started = time.perf_counter()
     result = matcher.search(request.query, request.top_k, request.filters.facets() or None)
     ids = [m.id for m in result.candidates]
@@ -67,7 +51,6 @@ def rank(
         if match.id in partners
     ]
     record = RecommendationRequest(
-        id=request_id or new_id(),
         query=request.query,
         language=result.language,
         caller=caller.label,
@@ -77,11 +60,17 @@ def rank(
         candidates=[{"partner_id": c.partner.id, "rank": c.rank, "score": c.score} for c in candidates],
         top_score=result.candidates[0].relevance if result.candidates else None,
     )
+    if request_id:
+        record.id = request_id
+    if writer is not None:
+        session.rollback()  # the read is over: its connection goes back before the write
+    target = writer or session
+    target.add(record)
+    target.flush()
     took = round((time.perf_counter() - started) * 1000, 2)
-    answer = RecommendationRead(
+    return RecommendationRead(
         request_id=record.id, language=result.language, took_ms=took, candidates=candidates
     )
-    return answer, record
 
 
 def _partners(session: Session, ids: Sequence[str]) -> dict[str, Partner]:

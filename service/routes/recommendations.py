@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from catalog.db import reading
 from service.deps import MatcherDep, SessionDep, ViewerDep
-from service.recommend import rank
+from service.recommend import recommend
 from service.schemas import RecommendationCreate, RecommendationRead
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
@@ -25,10 +25,6 @@ def create_recommendation(
     Viewers get no notes; PMs get non-confidential notes; partner managers all notes.
     The request is recorded under `request_id` for feedback and KPIs.
     """
-    # Read in a read-only transaction, then write the record alone: on SQLite the write lock is
-    # held for one insert, not for the reads and the building of the answer.
-    with reading(request.app.state.sessions) as reader:
-        answer, record = rank(reader, matcher, caller, body, request_id=request.state.request_id)
-    session.add(record)
-    session.flush()
-    return answer
+    with reading(request.app.state.sessions) as reader:  # the reads take no write lock
+        return recommend(reader, matcher, caller, body, request_id=request.state.request_id,
+                         writer=session)
