@@ -129,8 +129,8 @@ class MatchingEngine:
         self._token_lists: LruCache[list[str]] = LruCache(self.config.explained_cache_size)
         self._expansions: LruCache[Expansion] = LruCache(self.config.cache_size)
         self._lock = threading.RLock()  # index mutations vs searches; encoding stays outside
-        # One change at a time: each builds its new BM25 index (a second or so) from the last
-        # one's before taking `_lock` for the swap, so searches never wait for that build.
+        # One change at a time: each makes its new BM25 index (an overlay, or now and then a
+        # rebuild) from the last one's before taking `_lock` for the swap, so searches never wait.
         self._writing = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -159,7 +159,7 @@ class MatchingEngine:
             tokens = {d.id: self._tokens_with(d, concepts[d.id]) for d in documents}
             lexical = self._lexical
             if any(tokens[doc_id] != self._indexed_tokens(doc_id) for doc_id in tokens):
-                # BM25 is rebuilt whole: only when some text changed, not for a rating or status
+                # BM25 changes only when some text did, not for a rating or a status
                 lexical = lexical.replaced(
                     tokens=tokens, all_documents=lambda: list(self._documents.values()))
             with self._lock:
@@ -476,8 +476,7 @@ class MatchingEngine:
         document = self._documents.get(doc_id)
         if document is None:
             return None
-        return self._lexical.tokens(doc_id) or self._tokens_with(
-            document, self._concepts.get(doc_id, frozenset()))
+        return self._lexical.tokens(doc_id) or self._listing_tokens(document)
 
     def _concepts_of(self, document: Document) -> frozenset[str]:
         text = " ".join([document.title, *document.texts()])

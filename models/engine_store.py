@@ -9,8 +9,10 @@ rename): the rename is the commit point. A crash before it leaves the previous v
 and a half-written folder that nothing names, removed by the next save; a crash after it leaves
 the new version whole. Old versions are removed once CURRENT no longer names them.
 
-The BM25 index and glossary annotations are rebuilt from the documents on load (about a second
-for 4,750 listings), so only the documents and the vectors are saved.
+    INDEX_DIR/versions/NAME/lexical/       the BM25 arrays (bm25s) and their meta, with the overlay
+
+documents.json also keeps each listing's glossary concepts; with the BM25 arrays they are used
+on load when the same glossary and text analysis made them (fingerprints), else made again.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """`partnermatch load`: a bounded load run against a served API on loopback, with targets.
 
 80% recommendations, 15% reads, 5% writes and feedback, from `--concurrency` client threads
-until the stop time (or `--max-requests`); a full reindex in the middle. With `--rate` the
-requests start on a fixed schedule (an open loop: so many per second in all, as users arrive) and
-each latency counts from its scheduled start, so a server that falls behind shows the wait too;
-without it every thread sends its next request as soon as the last is answered (a closed loop: the
-most the server can take, with `--concurrency` requests always in flight). Prints the 5xx rate,
+until the stop time (or `--max-requests`); a full reindex in the middle. The requests start on a
+fixed schedule, `--rate` per second in all (an open loop, as users arrive), and each latency
+counts from its scheduled start, so a server that falls behind shows the wait too; with
+`--rate 0` every thread sends its next request as soon as the last is answered (a closed loop:
+the most the server can take, with `--concurrency` requests always in flight). Prints the 5xx rate,
 p50/p95/p99 per kind of request and the server's memory growth, and exits 1 when a target is
 missed. Every loop is bounded: the run stops by itself.
 """

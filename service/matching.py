@@ -118,7 +118,7 @@ class Matcher:
 
     def refresh(self, partner_ids: Collection[str], generation: int) -> None:
         """Apply this process's own committed change of the given partners at once. The save
-        waits for the next `sync` (once a poll interval), off the request's path."""
+        is left to `sync`, off the request's path."""
         with self._lock:
             live, gone = self._read(lambda session: self._changed(session, partner_ids))
             if gone:
