@@ -13,16 +13,20 @@ COPY catalog ./catalog
 COPY models ./models
 COPY service ./service
 COPY scripts ./scripts
-RUN /app/.venv/bin/pip install .
+# The dense model is exported to ONNX at build time: the service then starts without torch.
+RUN /app/.venv/bin/pip install . \
+ && HF_HUB_OFFLINE=1 PARTNERMATCH_ONNX_DIR=/app/onnx /app/.venv/bin/partnermatch index models
 
 FROM python:3.11-slim-bookworm AS runtime
 ENV PATH=/app/.venv/bin:$PATH \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
     PARTNERMATCH_DATABASE_URL=sqlite:////data/partnermatch.db \
-    PARTNERMATCH_INDEX_DIR=/data/index
+    PARTNERMATCH_INDEX_DIR=/data/index \
+    PARTNERMATCH_ONNX_DIR=/app/onnx
 RUN useradd --create-home --uid 10001 partnermatch && mkdir /data && chown 10001 /data
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
+COPY --from=build /app/onnx /app/onnx
 COPY catalog/data ./catalog/data
 USER 10001
 EXPOSE 8000

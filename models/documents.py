@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -25,3 +29,37 @@ class Document:
 
     def texts(self, *kinds: str) -> list[str]:
         return [text for kind, text in self.sections if not kinds or kind in kinds]
+
+
+class SharedValues:
+    """One copy of each equal small value across many documents: section kinds, facet sets,
+    facet and prior mappings, concept sets. At 100,000 listings these repeat across nearly all
+    of them, and separate copies cost about 300 MB. Texts are left alone (rarely equal)."""
+
+    def __init__(self) -> None:
+        self._values: dict[object, Any] = {}
+
+    def value(self, value: T) -> T:
+        return self._values.setdefault(value, value)
+
+    def document(self, document: Document) -> Document:
+        return self.make(document.id, document.title, document.sections, document.facets,
+                         document.priors)
+
+    def make(
+        self, id: str, title: str, sections: Iterable[Sequence[str]],
+        facets: Mapping[str, Iterable[str]], priors: Mapping[str, float],
+    ) -> Document:
+        """A Document from plain values (as read from JSON), sharing what repeats."""
+        shared_facets = {sys.intern(key): self.value(frozenset(values))
+                         for key, values in facets.items()}
+        shared_priors = {sys.intern(key): float(value) for key, value in priors.items()}
+        return Document(
+            id=id, title=title,
+            sections=tuple((sys.intern(kind), text) for kind, text in sections),
+            facets=self._mapping(shared_facets), priors=self._mapping(shared_priors),
+        )
+
+    def _mapping(self, mapping: dict[str, Any]) -> Mapping[str, Any]:
+        key = ("mapping", *sorted(mapping.items()))
+        return self._values.setdefault(key, mapping)

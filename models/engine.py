@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 
 from models import explain
-from models.documents import Document
+from models.documents import Document, SharedValues
 from models.embedders import Embedder
 from models.engine_store import (
     SavedVersion,
@@ -86,6 +86,9 @@ class EngineConfig:
     feedback_vector_weight: float = 0.3  # Rocchio's beta, the query vector having norm 1
     feedback_terms: int = 5
     feedback_term_weight: float = 0.2  # the feedback terms weigh this share of the query's own
+    # A full build of at least this many listings puts each channel's vectors in an HNSW graph
+    # (approximate: a search visits a few thousand of them); below it, or 0, every one is scored.
+    graph_from: int = 50_000
     cache_size: int = 1024  # query embeddings kept
     explained_cache_size: int = 4096  # listings whose analysed sentences are kept for reasons
 
@@ -119,11 +122,14 @@ class MatchingEngine:
         self.config = config or EngineConfig()
         self._documents: dict[str, Document] = {}
         self._concepts: dict[str, frozenset[str]] = {}  # doc id -> glossary entry ids it names
-        self._facets: dict[str, dict[str, set[str]]] = {}  # key -> value -> doc ids
+        # key -> value -> doc ids; made at the first filtered search after a build or a load
+        # (about 1 s at 100,000 listings, which a start need not wait for)
+        self._facets: dict[str, dict[str, set[str]]] | None = None
         self._lexical = self._new_lexical()
-        self._vectors = {"dense": VectorIndex(dense.dimension)}
+        graph_from = self.config.graph_from
+        self._vectors = {"dense": VectorIndex(dense.dimension, graph_from)}
         if multilingual is not None:
-            self._vectors["multilingual"] = VectorIndex(multilingual.dimension)
+            self._vectors["multilingual"] = VectorIndex(multilingual.dimension, graph_from)
         self._cache: LruCache[np.ndarray] = LruCache(self.config.cache_size)
         self._analyses: LruCache[explain.Analysis] = LruCache(self.config.explained_cache_size)
         self._token_lists: LruCache[list[str]] = LruCache(self.config.explained_cache_size)
@@ -143,9 +149,10 @@ class MatchingEngine:
             return set(self._documents)
 
     def build(self, documents: Iterable[Document]) -> None:
-        documents = list(documents)
+        shared = SharedValues()
+        documents = [shared.document(document) for document in documents]
         vectors = self._encode_documents(documents)
-        fresh = {channel: VectorIndex(index.dimension) for channel, index in self._vectors.items()}
+        fresh = {c: VectorIndex(i.dimension, i.graph_from) for c, i in self._vectors.items()}
         for channel, index in fresh.items():
             index.build([d.id for d in documents], vectors[channel])
         self._install(documents, fresh)
@@ -195,6 +202,32 @@ class MatchingEngine:
         with self._lock:
             rankings = self._channel_rankings(query, expansion, mode, vectors, self._allowed(filters))
             return self._ranked(query, expansion, rankings, top_k, mode, use_priors)
+
+    def vector_graph(self) -> bool:
+        """Whether the vector channels search an HNSW graph (else every vector is scored)."""
+        with self._lock:
+            return any(index.graph for index in self._vectors.values())
+
+    def vector_recall(self, queries: Sequence[str], k: int) -> dict[str, float]:
+        """Per vector channel, the share of the exact top k that its search finds for these
+        queries (1.0 when every vector is scored). A listing scoring as high as the exact k-th
+        counts as found: copies of one text tie, and any of them is as good."""
+        recall = {}
+        for channel, index in self._vectors.items():
+            found = []
+            for query in queries:
+                text = self._channel_texts(query, self.glossary.expand(query, detect_language(query)))
+                if channel not in text:
+                    continue
+                vector = self._query_vectors({channel: text[channel]})[channel]
+                with self._lock:
+                    exact = index.search(vector, k, exact=True)[0]
+                    approximate = index.search(vector, k)[0]
+                if exact:
+                    floor = exact[-1][1] - 1e-4
+                    found.append(sum(score >= floor for _, score in approximate) / len(exact))
+            recall[channel] = round(float(np.mean(found)), 4) if found else 1.0
+        return recall
 
     def _ranked(
         self, query: str, expansion: Expansion, rankings: Mapping[str, Sequence[str]], top_k: int,
@@ -314,6 +347,10 @@ class MatchingEngine:
         """Documents whose facet intersects the allowed values, for every filter key."""
         if not filters:
             return None
+        if self._facets is None:
+            self._facets = {}
+            for document in self._documents.values():
+                _add_facets(self._facets, document)
         allowed: set[str] | None = None
         for key, values in filters.items():
             by_value = self._facets.get(key, {})
@@ -377,7 +414,7 @@ class MatchingEngine:
                 return None
             documents, concepts = load_documents(
                 saved.folder, saved.generation, self.glossary.fingerprint)
-            fresh = {c: VectorIndex(i.dimension) for c, i in self._vectors.items()}
+            fresh = {c: VectorIndex(i.dimension, i.graph_from) for c, i in self._vectors.items()}
             for channel, index in fresh.items():
                 index.load(saved.folder / channel, self._meta(channel, saved.generation))
         except IndexMismatch:
@@ -435,8 +472,9 @@ class MatchingEngine:
                 dict(self._documents), dict(self._concepts), self._lexical)
         unchanged = {d.id for d in documents if held.get(d.id) == d and d.id in held_concepts}
         if concepts is None:
-            concepts = {d.id: held_concepts[d.id] if d.id in unchanged else self._concepts_of(d)
-                        for d in documents}
+            shared = SharedValues()
+            concepts = {d.id: held_concepts[d.id] if d.id in unchanged
+                        else shared.value(self._concepts_of(d)) for d in documents}
         if lexical is None:
             lexical = self._new_lexical()
             lexical.build_tokens({
@@ -444,12 +482,9 @@ class MatchingEngine:
                 or self._tokens_with(d, concepts[d.id])
                 for d in documents
             })
-        facets: dict[str, dict[str, set[str]]] = {}
-        for document in documents:
-            _add_facets(facets, document)
         with self._writing, self._lock:
             self._documents = {document.id: document for document in documents}
-            self._concepts, self._facets = concepts, facets
+            self._concepts, self._facets = concepts, None
             self._lexical, self._vectors = lexical, vectors
 
     def _new_lexical(self) -> LexicalIndex:
@@ -486,13 +521,14 @@ class MatchingEngine:
         for document in documents:
             self._documents[document.id] = document
             self._concepts[document.id] = concepts[document.id]
-            _add_facets(self._facets, document)
+            if self._facets is not None:
+                _add_facets(self._facets, document)
 
     def _unregister(self, ids: Iterable[str]) -> None:
         for doc_id in ids:
             document = self._documents.pop(doc_id, None)
             self._concepts.pop(doc_id, None)
-            for key, values in (document.facets.items() if document else ()):
+            for key, values in (document.facets.items() if document and self._facets else ()):
                 for value in values:
                     self._facets.get(key, {}).get(value.lower(), set()).discard(doc_id)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from models.documents import Document
+from models.documents import Document, SharedValues
 from models.vector_index import IndexMismatch, fsync_directory, write_atomic
 
 POINTER_FILE = "CURRENT"
@@ -101,11 +101,13 @@ def load_documents(
         raise IndexMismatch(
             f"saved documents are generation {payload.get('generation')!r}, expected {generation}"
         )
-    documents = [_from_json(raw) for raw in payload["documents"]]
+    shared = SharedValues()
+    documents = [shared.make(raw["id"], raw["title"], raw["sections"], raw["facets"], raw["priors"])
+                 for raw in payload["documents"]]
     if payload.get("glossary") != glossary:
         return documents, None
     concepts = payload.get("concepts") or {}
-    return documents, {d.id: frozenset(concepts.get(d.id, ())) for d in documents}
+    return documents, {d.id: shared.value(frozenset(concepts.get(d.id, ()))) for d in documents}
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -136,11 +138,3 @@ def _as_list(value: object) -> list[Any]:
         return list(value)
     raise TypeError(f"cannot save a {type(value).__name__} in the index")
 
-
-def _from_json(raw: dict[str, Any]) -> Document:
-    return Document(
-        id=raw["id"], title=raw["title"],
-        sections=tuple((kind, text) for kind, text in raw["sections"]),
-        facets={key: frozenset(values) for key, values in raw["facets"].items()},
-        priors={key: float(value) for key, value in raw["priors"].items()},
-    )

@@ -64,13 +64,18 @@ def bench(
     cache: Annotated[Path | None, typer.Option(
         help="An embedding cache file to use and keep (default: a new, empty one: a cold build)"
     )] = None,
+    intents: Annotated[Path, typer.Option(
+        help="Intents JSONL whose English and Japanese texts, with the bench's own queries, "
+        "measure the vector search's recall against exact search (skipped when missing)"
+    )] = Path("../shared/eval/dev-intents.jsonl"),
 ) -> None:
     """Measure latency, throughput, build speed, cold start and memory; print a table and JSON."""
     records = read_appstore(appstore)
+    probes = QUERIES + _intent_texts(intents)
     with tempfile.TemporaryDirectory(prefix="pm-bench-cache-") as folder:
         store = cache or Path(folder) / "embeddings.sqlite"
         results = [
-            _bench_size(int(size), records, requests, clients, store, workers)
+            _bench_size(int(size), records, requests, clients, store, workers, probes)
             for size in sizes.split(",") if size
         ]
     report = {"machine": _machine(), "server_workers": workers, "results": results}
@@ -81,8 +86,16 @@ def bench(
         out.write_text(text)
 
 
+def _intent_texts(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [row[language] for row in rows for language in ("en", "ja") if row.get(language)]
+
+
 def _bench_size(
-    size: int, records: list[dict[str, Any]], requests: int, clients: int, cache: Path, workers: int
+    size: int, records: list[dict[str, Any]], requests: int, clients: int, cache: Path, workers: int,
+    probes: list[str],
 ) -> dict:  # type: ignore[type-arg]
     with tempfile.TemporaryDirectory(prefix=f"pm-bench-{size}-") as folder:
         settings = Settings(
@@ -104,6 +117,8 @@ def _bench_size(
         embedders = [matcher.engine.dense, matcher.engine.multilingual]
         encoded = sum(getattr(e, "encoded", 0) for e in embedders)
         reused = sum(getattr(e, "reused", 0) for e in embedders)
+        recall = {f"at_{k}": matcher.engine.vector_recall(probes, k) for k in (10, 100)}
+        graph = matcher.engine.vector_graph()
         baseline = _baseline(count, requests)
         runtime.engine.dispose()
         env = {**os.environ, "PARTNERMATCH_DATABASE_URL": settings.database_url,
@@ -123,6 +138,7 @@ def _bench_size(
         "partners": count, "import_s": round(imported, 2), "build_s": round(build, 2),
         "build_partners_per_s": round(count / build, 1),
         "build_texts_encoded": encoded, "build_texts_reused": reused,
+        "vector_search": "hnsw" if graph else "exact", "vector_recall": recall,
         "cold_start_s": round(cold, 2), "http_1_client": one, "http_1_client_new_queries": fresh,
         f"http_{clients}_clients": many, "peak_rss_mb": memory, "bare_baseline": baseline,
         "service_p50_over_bare_p50": round(one["p50_ms"] / baseline["p50_ms"], 2),
@@ -144,10 +160,9 @@ def _catalog(records: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
 def _baseline(count: int, requests: int) -> dict[str, float]:
     import faiss
 
-    from models.embedders import make_embedder
+    from models.embedders import BUNDLED_MINILM, SentenceTransformerEmbedder
 
-    embedder = make_embedder("bundled:all-MiniLM-L6-v2")
-    assert embedder is not None
+    embedder = SentenceTransformerEmbedder(BUNDLED_MINILM)  # sentence-transformers on torch
     vectors = np.random.default_rng(0).standard_normal((count, embedder.dimension)).astype("float32")
     faiss.normalize_L2(vectors)
     index = faiss.IndexFlatIP(embedder.dimension)
@@ -233,8 +248,8 @@ def _table(results: list[dict]) -> str:  # type: ignore[type-arg]
     lines = [
         "| partners | build/s | encoded | reused | cold start s | p50 ms | p95 ms | p99 ms |"
         " new-query p50 | new-query p99 | N-client p50 | N-client p99 | req/s (N) | bare p50 ms |"
-        " service/bare | new/bare | peak MB |",
-        "|" + " --- |" * 17,
+        " service/bare | new/bare | peak MB | vectors | recall@10 |",
+        "|" + " --- |" * 19,
     ]
     for r in results:
         many = next(v for k, v in r.items() if k.endswith("_clients"))
@@ -245,6 +260,7 @@ def _table(results: list[dict]) -> str:  # type: ignore[type-arg]
             f"{one['p95_ms']} | {one['p99_ms']} | {fresh['p50_ms']} | {fresh['p99_ms']} | "
             f"{many['p50_ms']} | {many['p99_ms']} | {many['requests_per_s']} | "
             f"{r['bare_baseline']['p50_ms']} | {r['service_p50_over_bare_p50']} | "
-            f"{r['new_queries_p50_over_bare_p50']} | {r['peak_rss_mb']} |"
+            f"{r['new_queries_p50_over_bare_p50']} | {r['peak_rss_mb']} | {r['vector_search']} | "
+            f"{min(r['vector_recall']['at_10'].values())} |"
         )
     return "\n".join(lines)

@@ -19,7 +19,8 @@ from scripts import evaluate as evaluate_command
 from scripts import keys as keys_command
 from scripts import load as load_command
 from scripts.runtime import open_runtime
-from service.matching import Matcher
+from service.matching import Matcher, make_engine
+from service.settings import get_settings
 
 app = typer.Typer(help="partnermatch: partner recommendations for a Shopify agency.", no_args_is_help=True)
 import_app = typer.Typer(help="Import partners and notes (idempotent: matched on source + external id).")
@@ -112,6 +113,17 @@ def index_build() -> None:
     matcher = Matcher(runtime.settings, runtime.sessions)  # not started: no load before the build
     count = matcher.rebuild()
     typer.echo(json.dumps({"partners": count, "generation": matcher.generation}))
+
+
+@index_app.command("models")
+def index_models() -> None:
+    """Load the embedding models, exporting them to ONNX first (into PARTNERMATCH_ONNX_DIR) when
+    that backend is chosen; the first start does it otherwise."""
+    settings = get_settings()
+    engine = make_engine(settings)
+    typer.echo(json.dumps({"dense": engine.dense.name, "backend": settings.embedding_backend,
+                           "onnx_dir": str(settings.onnx_dir),
+                           "multilingual": engine.multilingual.name if engine.multilingual else None}))
 
 
 @catalog_app.command("stats")

@@ -26,7 +26,7 @@ from catalog.repository import active_partner_ids, active_partners, adoption_rat
 from catalog.tables import Partner, utcnow
 from models.embedders import make_embedder
 from models.embedding_cache import CachedEmbedder, EmbeddingStore
-from models.engine import MatchingEngine, SearchResult
+from models.engine import EngineConfig, MatchingEngine, SearchResult
 from models.engine_store import SavedVersion, current_version
 from models.glossary import Glossary
 from models.vector_index import IndexMismatch
@@ -256,8 +256,9 @@ def _saved_watermark(saved: SavedVersion) -> datetime | None:
 
 def make_engine(settings: Settings) -> MatchingEngine:
     """The matching engine the settings describe (loads the models: seconds, not at import)."""
-    dense = make_embedder(settings.embedding_model)
-    multilingual = make_embedder(settings.multilingual_model)
+    dense = make_embedder(settings.embedding_model, settings.embedding_backend, settings.onnx_dir)
+    multilingual = make_embedder(
+        settings.multilingual_model, settings.embedding_backend, settings.onnx_dir)
     if settings.embedding_cache:
         store = EmbeddingStore(settings.embedding_cache_path or settings.index_dir / EMBEDDINGS_FILE)
         dense = CachedEmbedder(dense, store) if dense else None
@@ -265,4 +266,5 @@ def make_engine(settings: Settings) -> MatchingEngine:
     if dense is None:
         raise ValueError("PARTNERMATCH_EMBEDDING_MODEL cannot be 'none': the dense channel is required")
     glossary = Glossary.load(settings.glossary_path)
-    return MatchingEngine(dense=dense, multilingual=multilingual, glossary=glossary)
+    config = EngineConfig(graph_from=settings.hnsw_min_partners)
+    return MatchingEngine(dense=dense, multilingual=multilingual, glossary=glossary, config=config)

