@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
 from sqlalchemy.orm import Session
 
 from models.glossary import Glossary
@@ -172,6 +170,8 @@ def charts_png(data: ReportData) -> list[tuple[str, str]]:
 
 
 def _yen_bars(ax, labels: list[str], values: list[int], horizontal: bool = False) -> None:  # type: ignore[no-untyped-def]
+    from matplotlib.ticker import FuncFormatter  # matplotlib loads with the first chart
+
     yen = FuncFormatter(lambda x, _: f"¥{x:,.0f}")
     if horizontal:
         ax.barh(labels, values, color="#2a9d8f")
@@ -195,12 +195,16 @@ def _rates(ax, labels: list[str], values: list[KpiValues]) -> None:  # type: ign
         ax.plot(labels, [float("nan") if s is None else s for s in series], marker="o",
                 label=name.replace("_", " "))
     ax.set_ylim(0, 1)
+    from matplotlib.ticker import PercentFormatter
+
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.tick_params(axis="x", labelrotation=45)
     ax.legend()
 
 
 def _png(title: str, draw: Callable[..., object]) -> str:
+    from matplotlib.figure import Figure  # half a second to import: not at every start
+
     figure = Figure(figsize=(9, 3.6), dpi=100)
     ax = figure.subplots()
     draw(ax)
