@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -26,10 +28,12 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        gate = _writer_gate(parsed.database)
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+            url, hide_parameters=True,
+            connect_args={"timeout": 30, "check_same_thread": False, "factory": _GatedConnection},
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", lambda connection, _: _sqlite_pragmas(connection, gate))
         event.listen(engine, "begin", _sqlite_begin_immediate)
         engine.dialect.colspecs = {**engine.dialect.colspecs, DateTime: _UtcDateTime}
         return engine
@@ -55,7 +59,62 @@ class _UtcDateTime(sqlite.DATETIME):
         return process
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+_WRITER_GATES: dict[str, threading.Lock] = {}
+_WRITER_GATES_LOCK = threading.Lock()
+WRITE_WAIT_SECONDS = 30.0  # as SQLite's busy timeout
+
+
+def _writer_gate(database: str | None) -> threading.Lock:
+    """One lock per database file, shared by every engine of the process on that file."""
+    if not database or database == ":memory:":
+        return threading.Lock()
+    with _WRITER_GATES_LOCK:
+        return _WRITER_GATES.setdefault(str(Path(database).resolve()), threading.Lock())
+
+
+class _GatedConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions queue on a lock of the process first.
+
+    SQLite lets one writer in at a time; the others wait in its busy handler, which sleeps 1, 2,
+    5, 10, 15, 20, 25 ... ms between tries, so under concurrent writes a waiter sleeps on well
+    after the lock is free (measured: recommendations p50 177 ms with 8 clients, each request
+    writing one row). Writers of one process wait on a Python lock instead, handed over at once;
+    SQLite's own lock still orders them against other processes."""
+
+    gate: threading.Lock
+    holds_gate = False
+
+    def take_gate(self) -> None:
+        if not self.gate.acquire(timeout=WRITE_WAIT_SECONDS):
+            raise sqlite3.OperationalError("database is locked (waited for another writer)")
+        self.holds_gate = True
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._leave_gate()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave_gate()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._leave_gate()
+
+    def _leave_gate(self) -> None:
+        if self.holds_gate:
+            self.holds_gate = False
+            self.gate.release()
+
+
+def _sqlite_pragmas(dbapi_connection: _GatedConnection, gate: threading.Lock) -> None:
+    dbapi_connection.gate = gate
     dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -71,8 +130,14 @@ def _sqlite_begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
     # reads neither wait for writers nor make them wait.
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
-    else:
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    dbapi_connection.take_gate()
+    try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        dbapi_connection.rollback()  # leaves the gate
+        raise
 
 
 def alembic_config(url: str) -> Config:

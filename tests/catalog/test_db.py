@@ -42,3 +42,42 @@ def test_a_change_in_a_read_is_refused(session_maker: sessionmaker[Session]) -> 
         session.flush()
     with reading(session_maker) as session:
         assert session.query(Partner).filter_by(name="Nope").count() == 0
+
+
+def test_writers_of_one_process_queue_for_sqlite_and_every_ending_lets_the_next_in(
+    sqlite_url: str,
+) -> None:
+    import threading
+
+    from catalog.db import bump_generation, make_engine, session_factory, upgrade
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    done = threading.Event()
+
+    def write() -> None:
+        with transaction(factory) as session:
+            bump_generation(session)
+        done.set()
+
+    for end in ("commit", "rollback", "close"):
+        done.clear()
+        session = factory()
+        generation = current_generation(session)  # this transaction holds the write lock
+        waiting = threading.Thread(target=write)
+        waiting.start()
+        waiting.join(0.3)
+        assert not done.is_set()  # the second writer waits for the first
+        if end == "commit":
+            bump_generation(session)
+            session.commit()
+        elif end == "rollback":
+            session.rollback()
+        else:
+            session.close()
+        waiting.join(10)
+        assert done.is_set()  # and goes on as soon as the first one ends, however it ends
+        with reading(factory) as check:
+            assert current_generation(check) > generation
+    engine.dispose()
