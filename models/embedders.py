@@ -9,8 +9,9 @@
 A sentence-transformers model (transformer, mean or CLS pooling, normalised) runs by default on
 ONNX Runtime (`OnnxEmbedder`): exported once from the torch model into a folder of its own, then
 loaded without torch. Against torch, all-MiniLM-L6-v2 gives the same vectors (cosine 1.0) in a
-third of the time for one query; a process without torch starts seconds sooner and holds about
-400 MB less. `backend="torch"` keeps sentence-transformers' own encoding.
+third of the time for one query (4.8 against 14.2 ms here) and encodes listings 1.4 times as
+fast (30 against 21 a second); a process without torch starts seconds sooner and holds about
+300 MB less. `backend="torch"` keeps sentence-transformers' own encoding.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class OnnxEmbedder:
     graph, the tokenizer and how to pool. Queries run on one thread; document batches on all
     cores, one batch per thread."""
 
-    def __init__(self, folder: Path, name: str, batch_size: int = 64):
+    def __init__(self, folder: Path, name: str, batch_size: int = 16):
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -158,12 +159,17 @@ class OnnxEmbedder:
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        batches = [texts[at : at + self.batch_size] for at in range(0, len(texts), self.batch_size)]
-        if len(batches) == 1:
-            return l2_normalise(self._run(batches[0]))
+        if len(texts) <= self.batch_size:
+            return l2_normalise(self._run(texts))
+        # Texts of like length batched together pad less (as sentence-transformers does).
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ranked = [texts[i] for i in order]
+        batches = [ranked[at : at + self.batch_size] for at in range(0, len(ranked), self.batch_size)]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="onnx-encode")
-        return l2_normalise(np.vstack(list(self._pool.map(self._run, batches))))
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        vectors[order] = np.vstack(list(self._pool.map(self._run, batches)))
+        return l2_normalise(vectors)
 
     def _run(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
