@@ -122,9 +122,7 @@ class MatchingEngine:
         self.config = config or EngineConfig()
         self._documents: dict[str, Document] = {}
         self._concepts: dict[str, frozenset[str]] = {}  # doc id -> glossary entry ids it names
-        # key -> value -> doc ids; made at the first filtered search after a build or a load
-        # (about 1 s at 100,000 listings, which a start need not wait for)
-        self._facets: dict[str, dict[str, set[str]]] | None = None
+        self._facets: dict[str, dict[str, set[str]]] = {}  # key -> value -> doc ids
         self._lexical = self._new_lexical()
         graph_from = self.config.graph_from
         self._vectors = {"dense": VectorIndex(dense.dimension, graph_from)}
@@ -355,10 +353,6 @@ class MatchingEngine:
         """Documents whose facet intersects the allowed values, for every filter key."""
         if not filters:
             return None
-        if self._facets is None:
-            self._facets = {}
-            for document in self._documents.values():
-                _add_facets(self._facets, document)
         allowed: set[str] | None = None
         for key, values in filters.items():
             by_value = self._facets.get(key, {})
@@ -490,9 +484,10 @@ class MatchingEngine:
                 or self._tokens_with(d, concepts[d.id])
                 for d in documents
             })
+        facets = _facet_index(documents)
         with self._writing, self._lock:
             self._documents = {document.id: document for document in documents}
-            self._concepts, self._facets = concepts, None
+            self._concepts, self._facets = concepts, facets
             self._lexical, self._vectors = lexical, vectors
 
     def _new_lexical(self) -> LexicalIndex:
@@ -529,14 +524,13 @@ class MatchingEngine:
         for document in documents:
             self._documents[document.id] = document
             self._concepts[document.id] = concepts[document.id]
-            if self._facets is not None:
-                _add_facets(self._facets, document)
+            _add_facets(self._facets, document)
 
     def _unregister(self, ids: Iterable[str]) -> None:
         for doc_id in ids:
             document = self._documents.pop(doc_id, None)
             self._concepts.pop(doc_id, None)
-            for key, values in (document.facets.items() if document and self._facets else ()):
+            for key, values in (document.facets.items() if document else ()):
                 for value in values:
                     self._facets.get(key, {}).get(value.lower(), set()).discard(doc_id)
 
@@ -555,6 +549,20 @@ def _gc_paused() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def _facet_index(documents: Iterable[Document]) -> dict[str, dict[str, set[str]]]:
+    """key -> value -> doc ids. The documents that share one facets mapping (`SharedValues`)
+    go in together: 0.14 s at 100,000 listings against 0.37 s one by one."""
+    groups: dict[int, tuple[Mapping[str, frozenset[str]], list[str]]] = {}
+    for document in documents:
+        groups.setdefault(id(document.facets), (document.facets, []))[1].append(document.id)
+    facets: dict[str, dict[str, set[str]]] = {}
+    for mapping, ids in groups.values():
+        for key, values in mapping.items():
+            for value in values:
+                facets.setdefault(key, {}).setdefault(value.lower(), set()).update(ids)
+    return facets
 
 
 def _add_facets(facets: dict[str, dict[str, set[str]]], document: Document) -> None:
