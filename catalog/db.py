@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -72,6 +73,16 @@ def _writer_gate(database: str | None) -> threading.Lock:
         return _WRITER_GATES.setdefault(str(Path(database).resolve()), threading.Lock())
 
 
+def _then_leave_gate(end: Callable[[sqlite3.Connection], None]) -> Callable[[Any], None]:
+    def ending(connection: _GatedConnection) -> None:
+        try:
+            end(connection)
+        finally:
+            connection._leave_gate()
+
+    return ending
+
+
 class _GatedConnection(sqlite3.Connection):
     """A SQLite connection whose write transactions queue on a lock of the process first.
 
@@ -89,28 +100,15 @@ class _GatedConnection(sqlite3.Connection):
             raise sqlite3.OperationalError("database is locked (waited for another writer)")
         self.holds_gate = True
 
-    def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            self._leave_gate()
-
-    def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self._leave_gate()
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._leave_gate()
-
     def _leave_gate(self) -> None:
         if self.holds_gate:
             self.holds_gate = False
             self.gate.release()
+
+    # However a transaction ends (or the connection with it), the next writer goes in.
+    commit = _then_leave_gate(sqlite3.Connection.commit)
+    rollback = _then_leave_gate(sqlite3.Connection.rollback)
+    close = _then_leave_gate(sqlite3.Connection.close)
 
 
 def _sqlite_pragmas(dbapi_connection: _GatedConnection, gate: threading.Lock) -> None:

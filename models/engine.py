@@ -538,7 +538,8 @@ class MatchingEngine:
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Loading creates millions of small objects, and the cyclic collector would run over and
-    over meanwhile: parsing a 100,000-listing documents.json took 5.1 s with it, 0.6 s without.
+    over meanwhile: parsing 100,000 listings' documents (then JSON) took 5.1 s with it, 0.6 s
+    without.
     They are then frozen (see `gc.freeze`) before the collector comes back: otherwise its first
     run walks them all (0.35 s at 100,000 listings) to find nothing, since the index keeps them."""
     enabled = gc.isenabled()
