@@ -170,10 +170,11 @@ READ_ONLY = "partnermatch_read_only"
 @contextmanager
 def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work that only reads. On SQLite it begins deferred instead of taking the write
-    lock; on either database, flushing a change in it raises `ReadOnlySession`."""
-    with factory() as session:
+    lock; on either database, flushing a change in it raises `ReadOnlySession`. Like any
+    session, it connects at its first query: one that reads nothing costs no round trip."""
+    bind = factory.kw["bind"].execution_options(**{READ_ONLY: True})
+    with factory(bind=bind) as session:
         session.info[READ_ONLY] = True
-        session.connection(execution_options={READ_ONLY: True})
         yield session
 
 

@@ -81,18 +81,17 @@ class KeyCache:
         )
         self._lock = threading.Lock()
 
-    def find(self, key: str, lookup: Callable[[], Caller | None]) -> Caller | None:
+    def cached(self, key: str) -> Caller | None:
+        """The caller of a key found valid within `seconds`, else None (look it up)."""
         if self._callers is None:
-            return lookup()
-        digest = hash_key(key)
+            return None
         with self._lock:
-            caller = self._callers.get(digest)
-        if caller is None:
-            caller = lookup()
-            if caller is not None:
-                with self._lock:
-                    self._callers[digest] = caller
-        return caller
+            return self._callers.get(hash_key(key))
+
+    def remember(self, key: str, caller: Caller) -> None:
+        if self._callers is not None:
+            with self._lock:
+                self._callers[hash_key(key)] = caller
 
 
 def revoke_key(session: Session, key_id: str) -> ApiKey:

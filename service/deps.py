@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -20,11 +21,13 @@ log = logging.getLogger(__name__)
 bearer = HTTPBearer(auto_error=False, description="An API key from `partnermatch keys create`.")
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are coroutines: FastAPI runs a plain function in a worker thread,
+# a hop of its own per dependency and request.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_matcher(request: Request) -> Matcher:
+async def get_matcher(request: Request) -> Matcher:
     return request.app.state.matcher
 
 
@@ -32,27 +35,39 @@ def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit on success, roll back on error. A GET only reads:
     its transaction takes no write lock on SQLite (`reading`).
 
-    Catalog changes are announced with `catalog_changed`; after the commit they are applied to
-    this process's index at once, so the next recommendation sees them.
+    Catalog changes are announced with `catalog_changed` (or `views_changed`); after the commit
+    they are applied to this process's index and partner views at once, so the next
+    recommendation sees them.
     """
     if request.method in ("GET", "HEAD"):
         with reading(request.app.state.sessions) as session:
+            request.state.session = session
             yield session
         return
     with transaction(request.app.state.sessions) as session:
+        request.state.session = session
         yield session
-    changed = session.info.pop("changed_partners", None)
-    if changed:
+    generation = session.info.pop("generation", None)
+    if generation is not None:
         try:
-            request.app.state.matcher.refresh(changed, session.info.pop("generation"))
+            request.app.state.matcher.refresh(session.info.pop("changed_partners", ()), generation)
         except Exception:  # committed already: the follower's sync catches the index up
             log.exception("index refresh failed after commit")
 
 
 def catalog_changed(session: Session, *partner_ids: str) -> None:
-    """Record that these partners changed: bumps the generation other replicas follow."""
+    """Record that these partners changed: bumps the generation other replicas follow (once
+    per unit of work, so this process can tell its own change from another's)."""
     session.info.setdefault("changed_partners", set()).update(partner_ids)
-    session.info["generation"] = bump_generation(session)
+    views_changed(session)
+
+
+def views_changed(session: Session) -> None:
+    """Record a change of what recommendations show of partners (their introductions) that
+    leaves every partner's indexed text and priors alone: bumps the generation, which empties
+    the partner views of every replica, and re-indexes nothing."""
+    if "generation" not in session.info:
+        session.info["generation"] = bump_generation(session)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -62,27 +77,30 @@ MatcherDep = Annotated[Matcher, Depends(get_matcher)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_caller(
+async def get_caller(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
+    """The key's caller: from the key cache in the event loop, else read in a worker thread."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer API key")
-    caller = _find_caller(request, session, credentials.credentials)
+    keys = request.app.state.keys
+    caller = keys.cached(credentials.credentials)
     if caller is None:
-        raise Unauthorized("unknown or revoked API key")
+        caller = await run_in_threadpool(_look_up, request, credentials.credentials)
+        if caller is None:
+            raise Unauthorized("unknown or revoked API key")
+        keys.remember(credentials.credentials, caller)
     request.app.state.limiter.check(caller.id)
     request.state.caller = caller
     return caller
 
 
-def _find_caller(request: Request, session: Session, key: str) -> Caller | None:
-    return request.app.state.keys.find(key, lambda: _look_up(request, session, key))
-
-
-def _look_up(request: Request, session: Session, key: str) -> Caller | None:
-    if session.in_transaction():  # another dependency has begun the request's transaction
+def _look_up(request: Request, key: str) -> Caller | None:
+    session = getattr(request.state, "session", None)
+    if session is not None and session.in_transaction():
+        # another dependency has begun the request's transaction: read in it, rather than
+        # hold a second connection of the pool
         return find_key(session, key)
     # Else a short read of its own, so the request's transaction (on SQLite: the write lock)
     # starts only when the route needs the database: a search does not run under the lock.
@@ -93,8 +111,8 @@ def _look_up(request: Request, session: Session, key: str) -> Caller | None:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require(role: str) -> Callable[[Caller], Caller]:
-    def dependency(caller: CallerDep) -> Caller:
+def require(role: str) -> Callable[[Caller], Awaitable[Caller]]:
+    async def dependency(caller: CallerDep) -> Caller:
         if not caller.at_least(role):
             raise Forbidden(f"this needs the {role} role or higher; your key has {caller.role}")
         return caller

@@ -12,7 +12,7 @@ from catalog.tables import Feedback, Introduction, Partner, RecommendationReques
 from service.audit import audit
 from service.auth import Caller
 from service.errors import BadRequest, NotFound
-from service.introductions import adoption_changed
+from service.introductions import introduction_changed
 
 VERDICT_STATUS = {"proposed": "proposed", "adopted": "adopted", "not_a_fit": "rejected"}
 
@@ -57,8 +57,7 @@ def record_feedback(
             session.add(feedback)
     except IntegrityError:  # a concurrent retry won the race: same outcome, nothing more to do
         return introduction
-    if adoption_signal:
-        adoption_changed(session, introduction.partner, before, introduction.status)
+    introduction_changed(session, introduction.partner, before, introduction.status, adoption_signal)
     audit(session, caller.label, "feedback", "introduction", introduction.id,
           {"verdict": verdict, "request_id": request_id, "partner_id": partner_id})
     return introduction

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.tables import Introduction, Partner, utcnow
-from service.deps import catalog_changed
+from service.deps import catalog_changed, views_changed
 from service.errors import BadRequest, Conflict
 from service.kpis import ADOPTED, Period, counted_revenue, intro_facts, parse_terms
 
@@ -107,14 +107,19 @@ def is_decided_adoption(status: str | None) -> bool | None:
     return False if status == "rejected" else None
 
 
-def adoption_changed(session: Session, partner: Partner, before: str | None, after: str) -> bool:
-    """Re-index the partner when its adoption rate moved, so the next ranking uses it.
-
-    Call after any status change of an introduction, when the adoption signal is on (feedback
-    does it in `record_feedback`). Returns whether the partner was marked for re-indexing.
+def introduction_changed(
+    session: Session, partner: Partner, before: str | None, after: str, adoption_signal: bool
+) -> bool:
+    """Announce that an introduction of the partner was made (`before` None) or moved from one
+    status to another: recommendations show its introductions by status (`views_changed`). With
+    the adoption signal on, a move that changes the partner's adoption rate re-indexes it too,
+    so the next ranking uses it. Returns whether the partner was marked for re-indexing.
     """
-    if is_decided_adoption(before) == is_decided_adoption(after):
+    if before == after:
         return False
-    partner.updated_at = utcnow()  # replicas re-read partners changed since their last sync
-    catalog_changed(session, partner.id)
-    return True
+    if adoption_signal and is_decided_adoption(before) != is_decided_adoption(after):
+        partner.updated_at = utcnow()  # replicas re-read partners changed since their last sync
+        catalog_changed(session, partner.id)
+        return True
+    views_changed(session)
+    return False

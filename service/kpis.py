@@ -17,10 +17,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.repository import ADOPTED
 from catalog.tables import Initiative, Introduction, Partner
 from service.schemas_kpi import KpiValues
 
-ADOPTED = ("adopted", "live", "churned")
 EARNING = ("live", "churned")
 
 

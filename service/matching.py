@@ -32,6 +32,7 @@ from models.glossary import Glossary
 from models.vector_index import IndexMismatch
 from service.indexing import partner_document
 from service.settings import Settings
+from service.views import PartnerViews
 
 log = logging.getLogger(__name__)
 # Rows written by another process within this window of a sync may commit late; look back this far.
@@ -52,6 +53,7 @@ class Matcher:
         self.settings = settings
         self.sessions = sessions
         self.engine = engine or make_engine(settings)
+        self.views = PartnerViews()  # what recommendations show of partners, per generation
         self.generation = -1
         self._saved_generation = -1
         self._saved_at = time.monotonic()
@@ -117,14 +119,17 @@ class Matcher:
         return changed
 
     def refresh(self, partner_ids: Collection[str], generation: int) -> None:
-        """Apply this process's own committed change of the given partners at once. The save
-        is left to `sync`, off the request's path."""
+        """Apply this process's own committed change at once: re-index the given partners (none
+        when only their introductions changed) and forget the partner views. The save is left
+        to `sync`, off the request's path."""
         with self._lock:
-            live, gone = self._read(lambda session: self._changed(session, partner_ids))
-            if gone:
-                self.engine.remove(gone)
-            if live:
-                self.engine.upsert(live)
+            self.views.invalidate()
+            if partner_ids:
+                live, gone = self._read(lambda session: self._changed(session, partner_ids))
+                if gone:
+                    self.engine.remove(gone)
+                if live:
+                    self.engine.upsert(live)
             if generation == self.generation + 1:
                 self.generation = generation
 

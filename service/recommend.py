@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from catalog.tables import Introduction, NegotiationNote, Partner, RecommendationRequest
+from catalog.tables import NegotiationNote, Partner, RecommendationRequest
 from models.engine import Match
 from models.explain import why
 from service.auth import Caller
 from service.matching import Matcher
-from service.schemas import (
-    Candidate,
-    CandidateNote,
-    Evidence,
-    PartnerSummary,
-    RecommendationCreate,
-    RecommendationRead,
-)
+from service.schemas import Candidate, Evidence, RecommendationCreate, RecommendationRead
+from service.views import PartnerView, readable
 
 NOTES_SHOWN = 3
 
@@ -41,14 +33,13 @@ def recommend(
     held for one insert, not for the reads and the building of the answer).
     """
     started = time.perf_counter()
+    generation = matcher.generation  # before the views are read: they are never older
     result = matcher.search(request.query, request.top_k, request.filters.facets() or None)
-    ids = [m.id for m in result.candidates]
-    partners = _partners(session, ids)
-    adoptions = _adoptions(session, ids)
+    views = matcher.views.get(session, [m.id for m in result.candidates], generation)
     candidates = [
-        _candidate(match, partners[match.id], caller, adoptions.get(match.id, {}), result.language)
+        _candidate(match, views[match.id], caller, result.language)
         for match in result.candidates
-        if match.id in partners
+        if match.id in views
     ]
     record = RecommendationRequest(
         query=request.query,
@@ -73,43 +64,9 @@ def recommend(
     )
 
 
-def _partners(session: Session, ids: Sequence[str]) -> dict[str, Partner]:
-    if not ids:
-        return {}
-    rows = session.scalars(
-        select(Partner).where(Partner.id.in_(ids)).options(selectinload(Partner.notes))
-    )
-    return {p.id: p for p in rows}
-
-
-def _adoptions(session: Session, ids: Sequence[str]) -> dict[str, dict[str, float]]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Introduction.partner_id, Introduction.status, func.count())
-        .where(Introduction.partner_id.in_(ids))
-        .group_by(Introduction.partner_id, Introduction.status)
-    ).all()
-    stats: dict[str, dict[str, float]] = {}
-    for partner_id, status, count in rows:
-        stats.setdefault(partner_id, {})[status] = count
-    for counts in stats.values():
-        adopted = sum(counts.get(s, 0) for s in ("adopted", "live", "churned"))
-        decided = adopted + counts.get("rejected", 0)
-        counts["introductions"] = sum(counts.values())
-        counts["adoption_rate"] = round(adopted / decided, 3) if decided else 0.0
-    return stats
-
-
 def visible_notes(partner: Partner, caller: Caller) -> list[NegotiationNote]:
     """The notes this caller may read, newest first: none for viewers, no confidential for pms."""
-    if not caller.sees_notes:
-        return []
-    return [
-        n
-        for n in partner.notes
-        if n.deleted_at is None and (caller.sees_confidential or not n.confidential)
-    ]
+    return readable([n for n in partner.notes if n.deleted_at is None], caller)
 
 
 def explanation(match: Match, caller: Caller, language: str) -> tuple[dict[str, str] | None, str]:
@@ -123,19 +80,16 @@ def explanation(match: Match, caller: Caller, language: str) -> tuple[dict[str, 
     return match.evidence, match.why
 
 
-def _candidate(
-    match: Match, partner: Partner, caller: Caller, adoptions: dict[str, float], language: str
-) -> Candidate:
-    notes = visible_notes(partner, caller)[:NOTES_SHOWN]
+def _candidate(match: Match, view: PartnerView, caller: Caller, language: str) -> Candidate:
     evidence, reason = explanation(match, caller, language)
     return Candidate(
         rank=match.rank,
         score=round(match.score, 6),
-        partner=PartnerSummary.model_validate(partner),
+        partner=view.summary,
         why=reason,
         matched=match.matched,
         evidence=Evidence(**evidence) if evidence else None,
         signals={k: round(v, 4) for k, v in match.signals.items()},
-        notes=[CandidateNote.model_validate(n, from_attributes=True) for n in notes],
-        adoptions=adoptions,
+        notes=readable(view.notes, caller)[:NOTES_SHOWN],
+        adoptions=view.adoptions,
     )

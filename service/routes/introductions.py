@@ -12,7 +12,7 @@ from service.audit import audit
 from service.deps import ManagerDep, SessionDep, SettingsDep
 from service.errors import NotFound
 from service.introductions import (
-    adoption_changed,
+    introduction_changed,
     list_introductions,
     share_owed_to_date,
     update_introduction,
@@ -87,6 +87,6 @@ def update(
     update_introduction(introduction, changes)
     session.flush()
     audit(session, caller.label, "update", "introduction", introduction.id, changes)
-    if settings.adoption_signal:
-        adoption_changed(session, introduction.partner, before, introduction.status)
+    introduction_changed(
+        session, introduction.partner, before, introduction.status, settings.adoption_signal)
     return present(introduction)

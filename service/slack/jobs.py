@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.db import reading, transaction
 from catalog.tables import Feedback, Partner, RecommendationRequest
@@ -29,11 +29,12 @@ from service.auth import Caller
 from service.errors import DomainError, NotFound
 from service.feedback import record_feedback
 from service.matching import Matcher
-from service.recommend import explanation, recommend, visible_notes
+from service.recommend import explanation, recommend
 from service.schemas import Candidate, ClientInfo, Filters, RecommendationCreate, RecommendationRead
 from service.settings import Settings
 from service.slack import blocks
 from service.slack.blocks import PAGE, Answer, ButtonRef, CandidateView, NoteView
+from service.views import PartnerView, readable
 
 log = logging.getLogger(__name__)
 MAX_SHOWN = 50  # the API's top_k limit
@@ -170,17 +171,18 @@ def rebuild(session: Session, matcher: Matcher, ref: ButtonRef, caller: Caller) 
     """
     row = _request_row(session, ref.request_id)
     shown = [c for c in row.candidates if ref.offset < c["rank"] <= ref.offset + PAGE]
-    partners = _partners(session, [c["partner_id"] for c in shown])
+    generation = matcher.generation
     facets = Filters(**row.filters).facets() or None
     matches = {m.id: m for m in matcher.search(row.query, ref.offset + PAGE, facets).candidates}
+    views = matcher.views.get(session, [c["partner_id"] for c in shown], generation)
     verdicts = _verdicts(session, row.id)
     viewer = shown_as(caller, ref.notes)
     language = cast(Language, row.language)
     candidates = [
-        _partner_view(partners[c["partner_id"]], c["rank"], matches.get(c["partner_id"]),
+        _partner_view(views[c["partner_id"]], c["rank"], matches.get(c["partner_id"]),
                       language, viewer, verdicts.get(c["partner_id"]))
         for c in shown
-        if c["partner_id"] in partners
+        if c["partner_id"] in views
     ]
     return Answer(row.id, row.query, candidates, ref.offset, ref.public, ref.notes,
                   _has_more(len(row.candidates), ref.offset))
@@ -256,14 +258,15 @@ def _candidate_view(candidate: Candidate) -> CandidateView:
 
 
 def _partner_view(
-    partner: Partner, rank: int, match: Match | None, language: Language, viewer: Caller,
+    view: PartnerView, rank: int, match: Match | None, language: Language, viewer: Caller,
     verdict: tuple[str, str] | None,
 ) -> CandidateView:
-    note = next((n for n in visible_notes(partner, viewer) if not n.confidential), None)
+    note = next((n for n in readable(view.notes, viewer) if not n.confidential), None)
+    partner = view.summary
     return CandidateView(
         partner_id=partner.id, rank=rank, name=partner.name,
         reason=explanation(match, viewer, language)[1] if match else "",
-        platforms=list(partner.platforms or []), status=partner.status, url=partner.url,
+        platforms=list(partner.platforms), status=partner.status, url=partner.url,
         note=NoteView(str(note.date), note.kind, note.body) if note else None,
         verdict=verdict[0] if verdict else None, verdict_by=verdict[1] if verdict else None,
     )
@@ -274,13 +277,6 @@ def _request_row(session: Session, request_id: str) -> RecommendationRequest:
     if row is None:
         raise NotFound(f"no recommendation request {request_id}")
     return row
-
-
-def _partners(session: Session, ids: list[str]) -> dict[str, Partner]:
-    rows = session.scalars(
-        select(Partner).where(Partner.id.in_(ids)).options(selectinload(Partner.notes))
-    )
-    return {p.id: p for p in rows}
 
 
 def _verdicts(session: Session, request_id: str) -> dict[str, tuple[str, str]]:

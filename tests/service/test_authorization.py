@@ -128,24 +128,13 @@ def test_the_key_cache_keeps_valid_keys_for_its_time_only() -> None:
     now = [0.0]
     cache = KeyCache(seconds=5, clock=lambda: now[0])
     valid = Caller(id="k1", name="pm", role="pm")
-    answers: list[Caller | None] = [valid, None]
-    lookups = []
-
-    def lookup() -> Caller | None:
-        lookups.append(now[0])
-        return answers.pop(0)
-
-    assert cache.find("pm_key", lookup) == valid
+    assert cache.cached("pm_key") is None
+    cache.remember("pm_key", valid)
     now[0] = 4.9
-    assert cache.find("pm_key", lookup) == valid  # from the cache: no second lookup
-    assert lookups == [0.0]
-    now[0] = 5.1  # expired: read again, and the key has been revoked meanwhile
-    assert cache.find("pm_key", lookup) is None
-    assert lookups == [0.0, 5.1]
-    unknown = KeyCache(seconds=5, clock=lambda: now[0])
-    calls = []
-    assert unknown.find("nope", lambda: calls.append(1)) is None  # type: ignore[func-returns-value]
-    assert unknown.find("nope", lambda: calls.append(1)) is None  # type: ignore[func-returns-value]
-    assert calls == [1, 1]  # an unknown key is never cached
+    assert cache.cached("pm_key") == valid
+    assert cache.cached("other_key") is None
+    now[0] = 5.1  # expired: to be read again (the key may have been revoked meanwhile)
+    assert cache.cached("pm_key") is None
     off = KeyCache(seconds=0)
-    assert off.find("pm_key", lambda: valid) == valid
+    off.remember("pm_key", valid)
+    assert off.cached("pm_key") is None

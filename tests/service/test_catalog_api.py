@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from catalog.tables import AuditEntry, NegotiationNote, Partner
 from tests.service.conftest import Running
@@ -157,6 +157,49 @@ def test_recommendation_notes_by_role(running: Running) -> None:
     assert by_role["viewer"] == []
     assert [n["confidential"] for n in by_role["pm"]] == [False]
     assert len(by_role[MANAGER]) == 2
+
+
+def test_a_repeated_recommendation_writes_its_record_only_yet_shows_every_change(
+    running: Running,
+) -> None:
+    """What candidates show of partners is kept per catalog generation: asked again, the one
+    statement is the record of the answer. A change to a partner, its notes or its introductions
+    shows in the next answer all the same."""
+    sub = running.ids["t-sub"]
+    ask = {"query": "subscriptions and recurring orders", "top_k": 3}
+
+    def answer() -> dict:
+        reply = running.client.post("/v1/recommendations", json=ask, headers=running.headers(MANAGER))
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    assert answer()["candidates"][0]["partner"]["id"] == sub
+    statements: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        if "catalog_state" not in statement:  # the matcher's poll of the generation
+            statements.append(statement.strip())
+
+    event.listen(running.app.state.db, "before_cursor_execute", seen)
+    try:
+        request_id = answer()["request_id"]
+    finally:
+        event.remove(running.app.state.db, "before_cursor_execute", seen)
+    done = [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+    assert len(done) == 1 and done[0].startswith("INSERT INTO recommendation_requests"), statements
+
+    note = {"kind": "meeting", "body": "Renewal agreed for next year.", "outcome": "positive"}
+    assert running.client.post(f"/v1/partners/{sub}/notes", json=note,
+                               headers=running.headers(MANAGER)).status_code == 201
+    assert answer()["candidates"][0]["notes"][0]["body"] == note["body"]
+    proposed = running.client.post(f"/v1/recommendations/{request_id}/feedback",
+                                   json={"partner_id": sub, "verdict": "proposed"},
+                                   headers=running.headers("pm"))
+    assert proposed.status_code in (200, 201), proposed.text
+    assert answer()["candidates"][0]["adoptions"]["proposed"] == 1
+    assert running.client.patch(f"/v1/partners/{sub}", json={"name": "Teiki Subscriptions Plus"},
+                                headers=running.headers(MANAGER)).status_code == 200
+    assert answer()["candidates"][0]["partner"]["name"] == "Teiki Subscriptions Plus"
 
 
 def test_contacts_lifecycle(running: Running) -> None:

@@ -55,13 +55,20 @@ def test_an_adoption_reindexes_the_partner_for_the_next_ranking(running: Running
     matcher = running.app.state.matcher
     request_id = recommendation(running)
     generation = matcher.generation
+    documents = dict(matcher.engine._documents)
     feedback(running, request_id, "t-sub", "proposed")
-    assert matcher.generation == generation  # nothing decided yet: no re-indexing
-    feedback(running, request_id, "t-sub", "adopted")
+    # the introductions shown changed (the generation moves), nothing decided: no re-indexing
     assert matcher.generation == generation + 1
-    answer = running.client.post("/v1/recommendations", json={"query": "定期購入を入れたい"},
-                                 headers=running.headers("pm")).json()
-    first = answer["candidates"][0]
+    assert matcher.engine._documents == documents
+    ask = {"query": "定期購入を入れたい"}
+    first = running.client.post("/v1/recommendations", json=ask,
+                                headers=running.headers("pm")).json()["candidates"][0]
+    assert first["adoptions"] == {"proposed": 1, "introductions": 1, "adoption_rate": 0.0}
+    feedback(running, request_id, "t-sub", "adopted")
+    assert matcher.generation == generation + 2
+    assert matcher.engine._documents != documents
+    first = running.client.post("/v1/recommendations", json=ask,
+                                headers=running.headers("pm")).json()["candidates"][0]
     assert first["partner"]["id"] == running.ids["t-sub"]
     assert first["adoptions"]["adoption_rate"] == 1.0
 
