@@ -90,6 +90,7 @@ class EngineConfig:
     # (approximate: a search visits a few thousand of them); below it, or 0, every one is scored.
     graph_from: int = 50_000
     cache_size: int = 1024  # query embeddings kept
+    results_cache_size: int = 1024  # answers kept, until the index next changes (0: none)
     explained_cache_size: int = 4096  # listings whose analysed sentences are kept for reasons
 
 
@@ -132,6 +133,9 @@ class MatchingEngine:
         self._analyses: LruCache[explain.Analysis] = LruCache(self.config.explained_cache_size)
         self._token_lists: LruCache[list[str]] = LruCache(self.config.explained_cache_size)
         self._expansions: LruCache[Expansion] = LruCache(self.config.cache_size)
+        # Whole answers of this index: a PM's repeated question, a Slack button's re-run. Stored
+        # and emptied under `_lock`, so no answer of a replaced index outlives the change.
+        self._results: LruCache[SearchResult] = LruCache(max(1, self.config.results_cache_size))
         self._lock = threading.RLock()  # index mutations vs searches; encoding stays outside
         # One change at a time: each makes its new BM25 index (an overlay, or now and then a
         # rebuild) from the last one's before taking `_lock` for the swap, so searches never wait.
@@ -168,6 +172,7 @@ class MatchingEngine:
                 lexical = lexical.replaced(
                     tokens=tokens, all_documents=lambda: list(self._documents.values()))
             with self._lock:
+                self._results.clear()
                 self._unregister(ids)
                 self._register(documents, concepts)
                 self._lexical = lexical
@@ -179,6 +184,7 @@ class MatchingEngine:
             lexical = self._lexical.replaced(
                 removed=ids, all_documents=lambda: list(self._documents.values()))
             with self._lock:
+                self._results.clear()
                 self._unregister(ids)
                 self._lexical = lexical
                 for index in self._vectors.values():
@@ -189,6 +195,9 @@ class MatchingEngine:
         self, query: str, top_k: int = 5, filters: Mapping[str, Collection[str]] | None = None,
         mode: Mode = "full", use_priors: bool = True,
     ) -> SearchResult:
+        key = (query, top_k, _filters_key(filters), mode, use_priors)
+        if self.config.results_cache_size and (cached := self._results.get(key)) is not None:
+            return cached
         language = detect_language(query)
         expansion = (self._expansions.get_or_compute(query, lambda: self.glossary.expand(query, language))
                      if mode == "full" else Expansion(language))
@@ -199,7 +208,10 @@ class MatchingEngine:
         # rebuild waits for them (a few ms), and never removes a candidate midway.
         with self._lock:
             rankings = self._channel_rankings(query, expansion, mode, vectors, self._allowed(filters))
-            return self._ranked(query, expansion, rankings, top_k, mode, use_priors)
+            result = self._ranked(query, expansion, rankings, top_k, mode, use_priors)
+            if self.config.results_cache_size:
+                self._results.put(key, result)
+            return result
 
     def vector_graph(self) -> bool:
         """Whether the vector channels search an HNSW graph (else every vector is scored)."""
@@ -486,6 +498,7 @@ class MatchingEngine:
             })
         facets = _facet_index(documents)
         with self._writing, self._lock:
+            self._results.clear()
             self._documents = {document.id: document for document in documents}
             self._concepts, self._facets = concepts, facets
             self._lexical, self._vectors = lexical, vectors
@@ -564,6 +577,11 @@ def _facet_index(documents: Iterable[Document]) -> dict[str, dict[str, set[str]]
             for value in values:
                 facets.setdefault(key, {}).setdefault(value.lower(), set()).update(ids)
     return facets
+
+
+def _filters_key(filters: Mapping[str, Collection[str]] | None) -> tuple[object, ...]:
+    return tuple(sorted((key, tuple(sorted(map(str, values))))
+                        for key, values in (filters or {}).items()))
 
 
 def _add_facets(facets: dict[str, dict[str, set[str]]], document: Document) -> None:

@@ -271,5 +271,6 @@ def make_engine(settings: Settings) -> MatchingEngine:
     if dense is None:
         raise ValueError("PARTNERMATCH_EMBEDDING_MODEL cannot be 'none': the dense channel is required")
     glossary = Glossary.load(settings.glossary_path)
-    config = EngineConfig(graph_from=settings.hnsw_min_partners)
+    config = EngineConfig(
+        graph_from=settings.hnsw_min_partners, results_cache_size=settings.results_cache_size)
     return MatchingEngine(dense=dense, multilingual=multilingual, glossary=glossary, config=config)

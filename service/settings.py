@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         "in an HNSW graph (approximate, a few thousand vectors visited per search) instead of "
         "scoring every vector. 0: always score every vector.",
     )
+    results_cache_size: int = Field(
+        default=1024, ge=0,
+        description="Answers kept per process for repeated questions (the same query, filters "
+        "and count), dropped at any change to the index. 0: rank every request afresh.",
+    )
     index_poll_seconds: float = 1.0
     index_save_seconds: float = Field(
         default=300.0, ge=0,

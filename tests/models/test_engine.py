@@ -118,8 +118,27 @@ def test_priors_reorder_near_ties_but_never_lift_the_irrelevant(glossary):
 def test_query_embeddings_are_cached(engine):
     engine.search("live chat")
     calls = engine.dense.calls
-    engine.search("live chat")
+    engine.search("live chat", top_k=3)  # another question (no kept answer), the same query
     assert engine.dense.calls == calls
+
+
+def test_answers_are_kept_until_the_index_changes(engine, glossary):
+    first = engine.search("gift cards", top_k=3)
+    assert engine.search("gift cards", top_k=3) is first
+    assert engine.search("gift cards", top_k=2) is not first
+    assert engine.search("gift cards", top_k=3, filters={"platform": ["wix"]}) is not first
+    engine.upsert([listing("seo", "SEO & Gift Card Bundles", "Gift cards for SEO fans.")])
+    added = engine.search("gift cards", top_k=3)
+    assert "seo" in ids(added)
+    engine.remove(["seo"])
+    assert "seo" not in ids(engine.search("gift cards", top_k=3))
+    engine.build(CORPUS)
+    assert engine.search("gift cards", top_k=3) is not first
+    off = MatchingEngine(HashEmbedder(), None, glossary, EngineConfig(results_cache_size=0))
+    off.build(CORPUS)
+    again = off.search("gift cards", top_k=3)
+    assert off.search("gift cards", top_k=3) is not again
+    assert ids(off.search("gift cards", top_k=3)) == ids(again)
 
 
 def test_save_load_and_refusal(engine, glossary, tmp_path):
