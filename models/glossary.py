@@ -144,9 +144,11 @@ class Glossary:
     def _find_ja_phrases(self, query: str, known: set[str]) -> list[Entry]:
         """Entries one of whose multi-word forms has its words in the query, in order."""
         tokens = tokenize(query)
+        present = set(tokens)  # most phrases lack a word of the query: skipped at C speed
         found: dict[str, Entry] = {}
         for words, entry in self._ja_phrases:
-            if entry.id not in known and entry.id not in found and _in_order(words, tokens):
+            if (present.issuperset(words) and entry.id not in known and entry.id not in found
+                    and _in_order(words, tokens)):
                 found[entry.id] = entry
         return list(found.values())
 
