@@ -11,8 +11,14 @@ Sizes share one embedding cache, empty at the start of the run unless `--cache` 
 from an earlier run: the first size then encodes every
 listing (the cold build), larger ones encode only texts not seen yet (the copies repeat their
 listing's text), as a rebuild does. Each size reports how many texts it encoded and reused.
-Latency is measured twice with one client: the fixed query list, repeated (the query-embedding
-cache answers after the first pass), and queries never seen before (both encoders run).
+Latency over HTTP, each run with its own mix:
+- repeated: the fixed query list, every query asked once before the timed requests, as a PM asks
+  again or a Slack button runs a search again. The server answers from its result cache;
+- new queries: a request number makes every query new to the server (both encoders, every
+  channel, the feedback pass: the whole pipeline);
+- repeated, no result cache: a second server started with `PARTNERMATCH_RESULTS_CACHE_SIZE=0`,
+  the query embeddings cached (the ranking runs in full for every request).
+Repeated runs go with one and with N clients; new queries with one.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +41,7 @@ import typer
 from catalog.db import bump_generation
 from catalog.importers.shopify import SOURCE, read_appstore
 from catalog.importers.upsert import apply_import
+from scripts.http_clients import concurrent_timings
 from scripts.load import descendants, status_kb
 from scripts.runtime import open_runtime
 from service.auth import create_key
@@ -131,22 +137,32 @@ def _bench_size(
                "PARTNERMATCH_RATE_LIMIT_PER_MINUTE": "100000000", "PARTNERMATCH_LOG_LEVEL": "WARNING"}
         server, base, cold = _serve(env, workers)
         try:
+            _latency(base, key, len(QUERIES) * clients, clients)  # each query asked once first
             one = _latency(base, key, requests, 1)
             fresh = _latency(base, key, requests, 1, fresh_queries=True)
             many = _latency(base, key, requests, clients)
             memory = _peak_rss_mb(server.pid)  # the worker's own, or each worker's
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            _stop(server)
+        server, base, _ = _serve({**env, "PARTNERMATCH_RESULTS_CACHE_SIZE": "0"}, workers)
+        try:
+            _latency(base, key, len(QUERIES) * clients, clients)
+            ranked_one = _latency(base, key, requests, 1)
+            ranked_many = _latency(base, key, requests, clients)
+        finally:
+            _stop(server)
     return {
         "partners": count, "import_s": round(imported, 2), "build_s": round(build, 2),
         "build_partners_per_s": round(count / build, 1),
         "build_texts_encoded": encoded, "build_texts_reused": reused,
         "vector_search": "hnsw" if graph else "exact", "vector_recall": recall,
-        "cold_start_s": round(cold, 2), "http_1_client": one, "http_1_client_new_queries": fresh,
-        f"http_{clients}_clients": many, "peak_rss_mb": memory, "bare_baseline": baseline,
+        "cold_start_s": round(cold, 2), "clients": clients, "http_1_client": one,
+        "http_1_client_new_queries": fresh, "http_n_clients": many,
+        "http_1_client_no_result_cache": ranked_one, "http_n_clients_no_result_cache": ranked_many,
+        "peak_rss_mb": memory, "bare_baseline": baseline,
         "service_p50_over_bare_p50": round(one["p50_ms"] / baseline["p50_ms"], 2),
         "new_queries_p50_over_bare_p50": round(fresh["p50_ms"] / baseline["p50_ms"], 2),
+        "no_result_cache_p50_over_bare_p50": round(ranked_one["p50_ms"] / baseline["p50_ms"], 2),
     }
 
 
@@ -202,30 +218,15 @@ def _serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str, fl
     raise RuntimeError("the server did not become ready in 600 s")
 
 
+def _stop(server: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    server.terminate()
+    server.wait(timeout=30)
+
+
 def _latency(
     base: str, key: str, requests: int, clients: int, fresh_queries: bool = False
 ) -> dict[str, float]:
-    headers = {"Authorization": f"Bearer {key}"}
-
-    def worker(share: int, offset: int) -> list[float]:
-        timings = []
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-            for i in range(share):
-                query = QUERIES[(offset + i) % len(QUERIES)]
-                if fresh_queries:  # a request number makes every query new to the server
-                    query = f"{query} #{time.monotonic_ns()}"
-                body = {"query": query, "top_k": 10}
-                started = time.perf_counter()
-                answer = client.post("/v1/recommendations", json=body)
-                timings.append((time.perf_counter() - started) * 1000)
-                answer.raise_for_status()
-        return timings
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        shares = [pool.submit(worker, requests // clients, n * 7) for n in range(clients)]
-        timings = [t for future in shares for t in future.result()]
-    elapsed = time.perf_counter() - started
+    timings, elapsed = concurrent_timings(base, key, QUERIES, requests, clients, fresh_queries)
     return {**_percentiles(timings), "requests_per_s": round(len(timings) / elapsed, 1)}
 
 
@@ -253,24 +254,37 @@ def _machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
 
 
+RUNS = (
+    ("http_1_client", "1 client, repeated"),
+    ("http_1_client_new_queries", "1 client, new queries"),
+    ("http_n_clients", "{n} clients, repeated"),
+    ("http_1_client_no_result_cache", "1 client, repeated, no result cache"),
+    ("http_n_clients_no_result_cache", "{n} clients, repeated, no result cache"),
+    ("bare_baseline", "bare baseline (in process, 1 client)"),
+)
+
+
 def _table(results: list[dict]) -> str:  # type: ignore[type-arg]
     lines = [
-        "| partners | build/s | encoded | reused | cold start s | p50 ms | p95 ms | p99 ms |"
-        " new-query p50 | new-query p99 | N-client p50 | N-client p99 | req/s (N) | bare p50 ms |"
-        " service/bare | new/bare | peak MB | vectors | recall@10 |",
-        "|" + " --- |" * 19,
+        "| partners | build/s | encoded | reused | cold start s | peak MB | vectors | recall@10 |",
+        "|" + " --- |" * 8,
     ]
     for r in results:
-        many = next(v for k, v in r.items() if k.endswith("_clients"))
-        one, fresh = r["http_1_client"], r["http_1_client_new_queries"]
         lines.append(
             f"| {r['partners']} | {r['build_partners_per_s']} | {r['build_texts_encoded']} | "
-            f"{r['build_texts_reused']} | {r['cold_start_s']} | {one['p50_ms']} | "
-            f"{one['p95_ms']} | {one['p99_ms']} | {fresh['p50_ms']} | {fresh['p99_ms']} | "
-            f"{many['p50_ms']} | {many['p99_ms']} | {many['requests_per_s']} | "
-            f"{r['bare_baseline']['p50_ms']} | {r['service_p50_over_bare_p50']} | "
-            f"{r['new_queries_p50_over_bare_p50']} | {r['peak_rss_mb']} | {r['vector_search']} | "
-            f"{min(r['vector_recall']['at_10'].values())}"
+            f"{r['build_texts_reused']} | {r['cold_start_s']} | {r['peak_rss_mb']} | "
+            f"{r['vector_search']} | {min(r['vector_recall']['at_10'].values())}"
             f"{_distinct(r['vector_recall'])} |"
         )
+    lines += ["", "| partners | run | p50 ms | p95 ms | p99 ms | req/s | p50 / bare p50 |",
+              "|" + " --- |" * 7]
+    for r in results:
+        bare = r["bare_baseline"]["p50_ms"]
+        for name, label in RUNS:
+            run = r[name]
+            lines.append(
+                f"| {r['partners']} | {label.format(n=r['clients'])} | {run['p50_ms']} | "
+                f"{run['p95_ms']} | {run['p99_ms']} | {run.get('requests_per_s', '')} | "
+                f"{round(run['p50_ms'] / bare, 2)} |"
+            )
     return "\n".join(lines)

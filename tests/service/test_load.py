@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from sqlalchemy import func, select
+
 from catalog.db import bump_generation, make_engine, session_factory, upgrade
 from catalog.importers.upsert import apply_import
+from catalog.tables import RecommendationRequest
+from scripts.http_clients import concurrent_timings
 from scripts.load import LoadConfig, LoadReport, Targets, run_load
 from service.auth import create_key
 from tests.service.test_crash_safety import catalog_records, command_env, served
@@ -40,3 +45,22 @@ def test_rate_limited_answers_are_a_miss() -> None:
     report.record("recommend", 429, 0.001)
     missed = report.misses(Targets())
     assert len(missed) == 1 and "rate-limited (429)" in missed[0]
+
+
+def test_the_benchmark_clients_run_as_processes_and_report_every_request(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_factory(engine)() as session, session.begin():
+        apply_import(session, "bench", catalog_records("bench", 20))
+        bump_generation(session)
+        key = create_key(session, "bench", "pm")[1]
+    with served(command_env(url, tmp_path / "index"), tmp_path / "serve.log") as (base, _):
+        timings, seconds = concurrent_timings(base, key, ["gift cards", "reviews"], 12, 3)
+        with pytest.raises(RuntimeError, match="HTTPStatusError"):  # a client's failure is raised
+            concurrent_timings(base, "pm_not-a-key", ["gift cards"], 2, 2)
+    with session_factory(engine)() as session:
+        recorded = session.scalar(select(func.count()).select_from(RecommendationRequest))
+    engine.dispose()
+    assert len(timings) == 12 and all(t > 0 for t in timings) and seconds > 0
+    assert recorded == 12  # every request answered and recorded by the server
