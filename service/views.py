@@ -21,6 +21,7 @@ from cachetools import LRUCache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from catalog.db import READ_ONLY
 from catalog.repository import ADOPTED
 from catalog.tables import Introduction, Partner
 from service.auth import Caller
@@ -61,7 +62,8 @@ class PartnerViews:
         """The views of these partners (those that exist), read from `session` when not kept.
 
         `generation` is the catalog generation the caller's index has reached; it must be taken
-        before this call, so that a view read from the database is never older than it.
+        before this call, so that a view read from the database is never older than it. Views
+        read through a session opened with `reading` are kept for the next requests.
         """
         with self._lock:
             if generation != self._generation:
@@ -72,7 +74,9 @@ class PartnerViews:
         if missing:
             read = load_views(session, missing)
             with self._lock:
-                if epoch == self._epoch and not session.new and not session.dirty:
+                # Only what a read-only session read is kept: a unit of work that writes may
+                # show its own changes, and may yet roll them back.
+                if epoch == self._epoch and session.info.get(READ_ONLY):
                     self._views.update(read)
             views.update(read)
         return views
