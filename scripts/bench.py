@@ -135,6 +135,9 @@ def _bench_size(
                "PARTNERMATCH_INDEX_DIR": str(settings.index_dir),
                "PARTNERMATCH_EMBEDDING_CACHE_PATH": str(cache),
                "PARTNERMATCH_RATE_LIMIT_PER_MINUTE": "100000000", "PARTNERMATCH_LOG_LEVEL": "WARNING"}
+        # The files this run just wrote (catalog, index) go to disk first: a start meeting their
+        # write-back would time this run's disk, not a start on a saved index.
+        os.sync()
         server, base, cold = _serve(env, workers)
         try:
             _latency(base, key, len(QUERIES) * clients, clients)  # each query asked once first

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from catalog.db import bump_generation, make_engine, session_factory, upgrade
 from catalog.importers.upsert import apply_import
@@ -16,14 +16,20 @@ from service.auth import create_key
 from tests.service.test_crash_safety import catalog_records, command_env, served
 
 
-def test_a_paced_run_keeps_its_schedule_and_reports_every_kind(tmp_path: Path) -> None:
+def seeded(tmp_path: Path, size: int, role: str) -> tuple[str, Engine, str]:
+    """A SQLite catalog of `size` listings and a key of `role`: its URL, engine and key."""
     url = f"sqlite:///{tmp_path / 'load.db'}"
     engine = make_engine(url)
     upgrade(engine)
     with session_factory(engine)() as session, session.begin():
-        apply_import(session, "load", catalog_records("load", 40))
+        apply_import(session, "load", catalog_records("load", size))
         bump_generation(session)
-        key = create_key(session, "load", "admin")[1]
+        key = create_key(session, "load", role)[1]
+    return url, engine, key
+
+
+def test_a_paced_run_keeps_its_schedule_and_reports_every_kind(tmp_path: Path) -> None:
+    url, engine, key = seeded(tmp_path, 40, "admin")
     with served(command_env(url, tmp_path / "index"), tmp_path / "serve.log") as (base, process):
         config = LoadConfig(base_url=base, key=key, seconds=6, concurrency=4, rate=20,
                             reindex_at=0.3, server_pid=process.pid, warmup=1)
@@ -48,13 +54,7 @@ def test_rate_limited_answers_are_a_miss() -> None:
 
 
 def test_the_benchmark_clients_run_as_processes_and_report_every_request(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bench.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with session_factory(engine)() as session, session.begin():
-        apply_import(session, "bench", catalog_records("bench", 20))
-        bump_generation(session)
-        key = create_key(session, "bench", "pm")[1]
+    url, engine, key = seeded(tmp_path, 20, "pm")
     with served(command_env(url, tmp_path / "index"), tmp_path / "serve.log") as (base, _):
         timings, seconds = concurrent_timings(base, key, ["gift cards", "reviews"], 12, 3)
         with pytest.raises(RuntimeError, match="HTTPStatusError"):  # a client's failure is raised
