@@ -502,7 +502,7 @@ class MatchingEngine:
                 or self._tokens_with(d, concepts[d.id])
                 for d in documents
             })
-        facets = _facet_index(documents)
+        facets = _add_facets({}, documents)
         with self._writing, self._lock:
             self._results.clear()
             self._documents = {document.id: document for document in documents}
@@ -539,11 +539,11 @@ class MatchingEngine:
         text = " ".join([document.title, *document.texts()])
         return frozenset(entry.id for entry in self.glossary.find(text))
 
-    def _register(self, documents: Iterable[Document], concepts: Mapping[str, frozenset[str]]) -> None:
+    def _register(self, documents: Sequence[Document], concepts: Mapping[str, frozenset[str]]) -> None:
         for document in documents:
             self._documents[document.id] = document
             self._concepts[document.id] = concepts[document.id]
-            _add_facets(self._facets, document)
+        _add_facets(self._facets, documents)
 
     def _unregister(self, ids: Iterable[str]) -> None:
         for doc_id in ids:
@@ -571,13 +571,15 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _facet_index(documents: Iterable[Document]) -> dict[str, dict[str, set[str]]]:
-    """key -> value -> doc ids. The documents that share one facets mapping (`SharedValues`)
-    go in together: 0.14 s at 100,000 listings against 0.37 s one by one."""
+def _add_facets(
+    facets: dict[str, dict[str, set[str]]], documents: Iterable[Document]
+) -> dict[str, dict[str, set[str]]]:
+    """Add documents to a facet index (key -> value -> doc ids) and return it. The documents
+    that share one facets mapping (`SharedValues`) go in together: 0.14 s at 100,000 listings
+    against 0.37 s one by one."""
     groups: dict[int, tuple[Mapping[str, frozenset[str]], list[str]]] = {}
     for document in documents:
         groups.setdefault(id(document.facets), (document.facets, []))[1].append(document.id)
-    facets: dict[str, dict[str, set[str]]] = {}
     for mapping, ids in groups.values():
         for key, values in mapping.items():
             for value in values:
@@ -588,12 +590,6 @@ def _facet_index(documents: Iterable[Document]) -> dict[str, dict[str, set[str]]
 def _filters_key(filters: Mapping[str, Collection[str]] | None) -> tuple[object, ...]:
     return tuple(sorted((key, tuple(sorted(map(str, values))))
                         for key, values in (filters or {}).items()))
-
-
-def _add_facets(facets: dict[str, dict[str, set[str]]], document: Document) -> None:
-    for key, values in document.facets.items():
-        for value in values:
-            facets.setdefault(key, {}).setdefault(value.lower(), set()).add(document.id)
 
 
 def _embedding_text(document: Document, sections: Sequence[str]) -> str:

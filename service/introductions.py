@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from catalog.repository import ADOPTED
 from catalog.tables import Introduction, Partner, utcnow
 from service.deps import catalog_changed, views_changed
 from service.errors import BadRequest, Conflict
-from service.kpis import ADOPTED, Period, counted_revenue, intro_facts, parse_terms
+from service.kpis import Period, counted_revenue, intro_facts, parse_terms
 
 NEXT = {
     "proposed": {"adopted", "live", "rejected"},
