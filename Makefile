@@ -7,7 +7,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run demo test lint clean
+.PHONY: install run demo test test-fast lint clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,11 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest
+
+# The inner loop: everything but the tests marked slow (real models on large data, real processes)
+# and those that need PostgreSQL. `make test` stays the whole suite.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not postgres"
 
 lint: install
 	$(BIN)/ruff check service models catalog scripts tests

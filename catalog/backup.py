@@ -57,12 +57,12 @@ def tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
 
 
-def backup(engine: Engine, path: Path) -> BackupReport:
+def backup(database: Engine, path: Path) -> BackupReport:
     """Write every row to `path` from one consistent snapshot; the file appears whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out, _snapshot(engine) as connection:
+        with os.fdopen(handle, "w", encoding="utf-8") as out, _snapshot(database) as connection:
             report = _write(connection, out)
             out.flush()
             os.fsync(out.fileno())
@@ -73,11 +73,11 @@ def backup(engine: Engine, path: Path) -> BackupReport:
     return report
 
 
-def restore(engine: Engine, path: Path, force: bool = False) -> BackupReport:
+def restore(database: Engine, path: Path, force: bool = False) -> BackupReport:
     """Load a backup into a database at the current schema, all or nothing."""
     _, rows = _read(path)
     counts = {table.name: 0 for table in tables()}
-    with engine.begin() as connection:
+    with database.begin() as connection:
         if not force and not is_empty(connection):
             raise BackupError("the database is not empty; restore into an empty one or use --force")
         replaced = _generation(connection)
@@ -112,12 +112,12 @@ def _set_generation(connection: Connection, generation: int) -> None:
         connection.execute(insert(state).values(id=1, **values))
 
 
-def _snapshot(engine: Engine):  # type: ignore[no-untyped-def]
-    # SQLite's BEGIN IMMEDIATE (catalog/db.py) and PostgreSQL's REPEATABLE READ both give one
+def _snapshot(database: Engine):  # type: ignore[no-untyped-def]
+    # SQLite's BEGIN IMMEDIATE (catalog/sqlite_gate.py) and PostgreSQL's REPEATABLE READ both give one
     # consistent view of all tables while writers go on (PostgreSQL) or wait (SQLite).
-    if engine.dialect.name == "postgresql":
-        return engine.connect().execution_options(isolation_level="REPEATABLE READ")
-    return engine.connect()
+    if database.dialect.name == "postgresql":
+        return database.connect().execution_options(isolation_level="REPEATABLE READ")
+    return database.connect()
 
 
 def _write(connection: Connection, out: TextIO) -> BackupReport:

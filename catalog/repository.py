@@ -9,9 +9,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.tables import Introduction, NegotiationNote, Partner
+from catalog.vocabulary import ADOPTED, ARCHIVED
 
-INACTIVE = ("archived",)
-ADOPTED = ("adopted", "live", "churned")
+INACTIVE = (ARCHIVED,)
 
 
 def active_partner_ids(session: Session) -> set[str]:

@@ -22,17 +22,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-PARTNER_KINDS = ("app", "integration", "service_partner", "platform", "agency")
-PARTNER_TYPES = ("reseller", "system_integration", "brand_collaboration", "referral")
-PARTNER_STATUSES = ("prospect", "negotiating", "active", "paused", "ended", "archived")
-NOTE_KINDS = ("meeting", "proposal", "contract", "issue", "review")
-NOTE_OUTCOMES = ("positive", "neutral", "negative", "pending")
-INTRODUCTION_STATUSES = ("proposed", "adopted", "rejected", "live", "churned")
-REVENUE_PERIODS = ("one_off", "monthly")
-VERDICTS = ("proposed", "adopted", "not_a_fit")
-INITIATIVE_KINDS = ("event", "co_promotion", "co_selling", "referral_exchange")
-INITIATIVE_STATUSES = ("planned", "running", "succeeded", "failed", "cancelled")
-
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

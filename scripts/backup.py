@@ -13,7 +13,7 @@ from catalog.backup import backup as write_backup
 from catalog.backup import restore as read_backup
 from scripts.runtime import open_runtime
 from service.audit import audit
-from service.matching import Matcher
+from service.index.matcher import Matcher
 
 
 def backup(
@@ -22,7 +22,7 @@ def backup(
     """Back up catalog, notes, contacts, introductions, feedback, initiatives, audit log and
     API keys (hashes only) from one consistent snapshot."""
     runtime = open_runtime()
-    report = write_backup(runtime.engine, file)
+    report = write_backup(runtime.database, file)
     typer.echo(json.dumps({"file": str(file), "rows": report.rows, "total": report.total}))
 
 
@@ -35,7 +35,7 @@ def restore(
     """Restore a backup in one transaction, then rebuild the index from the restored catalog."""
     runtime = open_runtime()
     try:
-        report = read_backup(runtime.engine, file, force=force)
+        report = read_backup(runtime.database, file, force=force)
     except BackupError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None

@@ -38,14 +38,14 @@ import httpx
 import numpy as np
 import typer
 
-from catalog.db import bump_generation
 from catalog.importers.shopify import SOURCE, read_appstore
 from catalog.importers.upsert import apply_import
 from scripts.http_clients import concurrent_timings
 from scripts.load import descendants, status_kb
 from scripts.runtime import open_runtime
-from service.auth import create_key
-from service.matching import Matcher
+from service.auth.keys import create_key
+from service.index.changes import catalog_changed
+from service.index.matcher import Matcher
 from service.settings import Settings
 
 JITTER = 0.02  # noise added to each vector for the distinct-vector recall (norm about 0.4)
@@ -112,8 +112,8 @@ def _bench_size(
         runtime = open_runtime(settings)
         started = time.perf_counter()
         with runtime.transaction() as session:
-            apply_import(session, SOURCE, _catalog(records, size))
-            bump_generation(session)
+            report = apply_import(session, SOURCE, _catalog(records, size))
+            catalog_changed(session, *report.changed_partners)
             _, key = create_key(session, "bench", "pm")
         imported = time.perf_counter() - started
         started = time.perf_counter()
@@ -130,7 +130,7 @@ def _bench_size(
             recall.update({f"at_{k}_distinct": matcher.engine.vector_recall(probes, k, JITTER)
                            for k in (10, 100)})
         baseline = _baseline(count, requests)
-        runtime.engine.dispose()
+        runtime.database.dispose()
         env = {**os.environ, "PARTNERMATCH_DATABASE_URL": settings.database_url,
                "PARTNERMATCH_INDEX_DIR": str(settings.index_dir),
                "PARTNERMATCH_EMBEDDING_CACHE_PATH": str(cache),

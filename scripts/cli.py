@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from catalog.db import bump_generation
 from catalog.importers.upsert import ImportFailed, ImportReport
 from catalog.repository import catalog_stats
 from scripts import backup as backup_command
@@ -19,8 +18,9 @@ from scripts import evaluate as evaluate_command
 from scripts import keys as keys_command
 from scripts import load as load_command
 from scripts.runtime import open_runtime
-from service.matching import Matcher, make_engine
-from service.settings import get_settings
+from service.index.changes import catalog_changed
+from service.index.matcher import Matcher, make_matching_engine
+from service.settings import Settings
 
 app = typer.Typer(help="partnermatch: partner recommendations for a Shopify agency.", no_args_is_help=True)
 import_app = typer.Typer(help="Import partners and notes (idempotent: matched on source + external id).")
@@ -51,8 +51,7 @@ def _run_import(load, source: str | None = None) -> None:  # type: ignore[no-unt
             source_name, records, notes = load()
         with runtime.transaction() as session, console.status(f"importing {len(records)} partners…"):
             report: ImportReport = apply_import(session, source or source_name, records, notes)
-            if report.changed:
-                bump_generation(session)
+            catalog_changed(session, *report.changed_partners)
     except ImportFailed as failure:
         console.print(f"[red]{failure}[/red]")
         raise typer.Exit(2) from None
@@ -119,8 +118,8 @@ def index_build() -> None:
 def index_models() -> None:
     """Load the embedding models, exporting them to ONNX first (into PARTNERMATCH_ONNX_DIR) when
     that backend is chosen; the first start does it otherwise."""
-    settings = get_settings()
-    engine = make_engine(settings)
+    settings = Settings()
+    engine = make_matching_engine(settings)
     typer.echo(json.dumps({"dense": engine.dense.name, "backend": settings.embedding_backend,
                            "onnx_dir": str(settings.onnx_dir),
                            "multilingual": engine.multilingual.name if engine.multilingual else None}))

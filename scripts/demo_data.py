@@ -22,15 +22,16 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.db import bump_generation
 from catalog.tables import Feedback, Initiative, Introduction, Partner, RecommendationRequest, utcnow
 from scripts.runtime import open_runtime
 from service.audit import audit
-from service.auth import Caller
-from service.feedback import record_feedback
-from service.matching import Matcher
-from service.recommend import recommend
-from service.schemas import ClientInfo, RecommendationCreate
+from service.auth.callers import Caller
+from service.index.changes import catalog_changed
+from service.index.matcher import Matcher
+from service.introductions.lifecycle import move
+from service.recommendations.feedback import record_feedback
+from service.recommendations.schemas import ClientInfo, RecommendationCreate
+from service.recommendations.service import recommend
 
 NAMESPACE = uuid.UUID("6f1d7a52-3c1e-4f7e-9a57-2b1c0d7e9a10")
 PM = Caller(id="demo-data", name="demo data", role="pm")
@@ -106,7 +107,7 @@ def fill_demo_data(
     if counts.touched:  # the adoption signal changed for these: the index must re-read them
         for partner_id in counts.touched:
             partners[partner_id].updated_at = utcnow()
-        bump_generation(session)
+        catalog_changed(session, *counts.touched)
     audit(session, "cli demo-data", "seed", "demo_data", str(seed), counts.as_dict())
     return counts
 
@@ -177,21 +178,14 @@ def _verdict(
     before = session.scalar(select(Introduction.id).where(
         Introduction.request_id == request_id, Introduction.partner_id == partner_id))
     intro = record_feedback(session, PM, request_id, partner_id, verdict, client,
-                            dedupe_key=f"demo:{request_id}:{partner_id}:{verdict}")
+                            dedupe_key=f"demo:{request_id}:{partner_id}:{verdict}", on=day)
     counts.feedback += 1
     counts.introductions += before is None
     when = datetime.combine(day, time(18, 0), UTC)
     for row in session.scalars(select(Feedback).where(Feedback.introduction_id == intro.id,
                                                       Feedback.verdict == verdict)):
         row.created_at = when
-    if before is None:
-        intro.proposed_on = day
-    if verdict == "adopted":
-        intro.adopted_on = day
-    elif verdict == "not_a_fit":
-        intro.rejected_on = day
-        counts.touched.add(partner_id)
-    if verdict == "adopted":
+    if verdict != "proposed":
         counts.touched.add(partner_id)
     return intro
 
@@ -212,10 +206,10 @@ def _life(
     live = adopted + timedelta(days=rng.randint(5, 30))
     if live > today or rng.random() > 0.85:
         return
-    intro.status, intro.live_on = "live", live
+    move(intro, "live", on=live)
     churn = live + timedelta(days=rng.randint(45, 240))
     if churn <= today and rng.random() < 0.3 * (1.2 - appeal):
-        intro.status, intro.churned_on = "churned", churn
+        move(intro, "churned", on=churn)
 
 
 def _initiatives(
@@ -261,5 +255,4 @@ def demo_data(
     with runtime.transaction() as session:
         counts = fill_demo_data(session, runtime.matcher, last, seed, requests,
                                 gap_threshold=runtime.settings.gap_threshold)
-    runtime.matcher.sync()  # the adoption signal of the partners touched
     typer.echo(json.dumps(counts.as_dict()))

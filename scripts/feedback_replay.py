@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from scripts.runtime import open_runtime
-from service.replay import replay
+from service.kpis.replay import replay
 
 
 def feedback_replay(

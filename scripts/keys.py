@@ -8,7 +8,8 @@ import typer
 
 from scripts.runtime import open_runtime
 from service.audit import audit
-from service.auth import ROLES, create_key, list_keys, revoke_key
+from service.auth.callers import ROLES
+from service.auth.keys import create_key, list_keys, revoke_key
 from service.errors import NotFound
 
 app = typer.Typer(help="API keys and their roles.", no_args_is_help=True)

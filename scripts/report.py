@@ -10,8 +10,8 @@ import typer
 
 from models.glossary import Glossary
 from scripts.runtime import open_runtime
-from service.kpis import Period, default_period
-from service.report import FORMATS, build_report, default_out, render
+from service.kpis.metrics import Period, default_period
+from service.kpis.report import FORMATS, build_report, default_out, render
 
 
 def report(

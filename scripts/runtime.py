@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -10,20 +10,23 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.db import make_engine, session_factory, transaction, upgrade
-from service.matching import Matcher
-from service.observability import configure_logging
+from catalog.db import open_database, session_factory, transaction, upgrade
+from service.http.observability import configure_logging
+from service.index.changes import follow_commits
+from service.index.matcher import Matcher
 from service.settings import Settings
 
 
 @dataclass
 class Runtime:
     settings: Settings
-    engine: Engine
+    database: Engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return session_factory(self.engine)
+        sessions = session_factory(self.database)
+        follow_commits(sessions, self._apply)
+        return sessions
 
     @cached_property
     def matcher(self) -> Matcher:
@@ -37,11 +40,17 @@ class Runtime:
         with transaction(self.sessions) as session:
             yield session
 
+    def _apply(self, partner_ids: Collection[str], generation: int) -> None:
+        """A change this command committed: a started matcher follows it at once; one started
+        later catches up from the database."""
+        if "matcher" in self.__dict__:
+            self.matcher.refresh(partner_ids, generation)
+
 
 def open_runtime(settings: Settings | None = None) -> Runtime:
     """Every command brings the database to the current schema first."""
     settings = settings or Settings()
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    return Runtime(settings=settings, engine=engine)
+    database = open_database(settings.database_url)
+    upgrade(database)
+    return Runtime(settings=settings, database=database)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-ROLES = ("viewer", "pm", "partner_manager", "admin")
 
 
 class Settings(BaseSettings):
@@ -45,13 +42,9 @@ class Settings(BaseSettings):
         default=None, description="Where the embedding cache lives; INDEX_DIR/embeddings.sqlite "
         "when unset. Processes may share one file.",
     )
-    demo_catalog: bool = Field(
-        default=False, description="Load the demo catalog on start when the catalog is empty."
-    )
     log_level: str = "INFO"
 
     # Matching
-    default_top_k: int = 5
     adoption_signal: bool = Field(
         default=True, description="Rank with each partner's adoption history (a bounded prior)."
     )
@@ -103,8 +96,3 @@ class Settings(BaseSettings):
     slack_allowed_teams: list[str] = Field(default_factory=list)
     slack_user_roles: dict[str, str] = Field(default_factory=dict)
     slack_default_role: str = "pm"
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

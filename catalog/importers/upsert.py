@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.tables import Contact, NegotiationNote, Partner
+from catalog.tables import Contact, NegotiationNote, Partner, utcnow
 
 PARTNER_FIELDS = (
     "name", "vendor", "kind", "description_en", "description_ja", "capabilities", "categories",
@@ -40,13 +40,15 @@ class ImportReport:
     notes_updated: int = 0
     notes_skipped: int = 0
     problems: list[str] = field(default_factory=list)
+    # the ids of the partners created or changed, their notes included: what the index must read
+    changed_partners: set[str] = field(default_factory=set)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated or self.notes_created or self.notes_updated)
+        return bool(self.changed_partners)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "problems"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("problems", "changed_partners")}
 
 
 def upsert_partners(
@@ -59,6 +61,7 @@ def upsert_partners(
     # Contacts are loaded with the partners: one query instead of one per partner.
     query = select(Partner).where(Partner.source == source).options(selectinload(Partner.contacts))
     existing = {p.external_id: p for p in session.scalars(query)}
+    changed = []
     for record in records:
         partner = existing.get(record["external_id"])
         if partner is None:
@@ -67,13 +70,16 @@ def upsert_partners(
             _replace_contacts(partner, record)
             session.add(partner)
             report.created += 1
+            changed.append(partner)
         # Both sides always run: an edited contact alone is an update too.
         elif _assign(partner, record, PARTNER_FIELDS) | _replace_contacts(partner, record):
             report.updated += 1
+            changed.append(partner)
         else:
             report.skipped += 1
         existing[record["external_id"]] = partner
     session.flush()
+    report.changed_partners.update(partner.id for partner in changed)
     return existing
 
 
@@ -87,6 +93,8 @@ def upsert_notes(
 
     Notes are matched by external id within the source, not the partner: a note moved to another
     partner is updated in place instead of colliding with the unique (source, external_id).
+    Notes are indexed with their partner: a partner whose notes change is a changed partner
+    (its `updated_at` moves, which other processes follow), and so is the one a note left.
     """
     query = select(NegotiationNote).where(NegotiationNote.source == source)
     known = {n.external_id: n for n in session.scalars(query)}
@@ -99,10 +107,19 @@ def upsert_notes(
             session.add(note)
             known[note.external_id] = note
             report.notes_created += 1
-        elif _assign(note, {**record, "partner_id": partner.id}, NOTE_FIELDS + ("partner_id",)):
-            report.notes_updated += 1
         else:
-            report.notes_skipped += 1
+            left = note.partner
+            if not _assign(note, {**record, "partner_id": partner.id}, NOTE_FIELDS + ("partner_id",)):
+                report.notes_skipped += 1
+                continue
+            report.notes_updated += 1
+            _text_changed(left, report)
+        _text_changed(partner, report)
+
+
+def _text_changed(partner: Partner, report: ImportReport) -> None:
+    partner.updated_at = utcnow()
+    report.changed_partners.add(partner.id)
 
 
 def _assign(row: Any, record: dict[str, Any], fields: tuple[str, ...]) -> bool:

@@ -2,7 +2,3 @@
 
 One more thin adapter over the same use cases as the HTTP API (`recommend`, `record_feedback`).
 """
-
-from service.slack.routes import router
-
-__all__ = ["router"]

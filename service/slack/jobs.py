@@ -25,16 +25,23 @@ from catalog.db import reading, transaction
 from catalog.tables import Feedback, Partner, RecommendationRequest
 from models.engine import Match
 from models.text import Language
-from service.auth import Caller
-from service.errors import DomainError, NotFound
-from service.feedback import record_feedback
-from service.matching import Matcher
-from service.recommend import explanation, recommend
-from service.schemas import Candidate, ClientInfo, Filters, RecommendationCreate, RecommendationRead
+from service.auth.callers import Caller, readable
+from service.errors import DomainError
+from service.index.matcher import Matcher
+from service.recommendations.feedback import record_feedback
+from service.recommendations.partner_views import PartnerView, load_views
+from service.recommendations.schemas import (
+    Candidate,
+    ClientInfo,
+    Filters,
+    RecommendationCreate,
+    RecommendationRead,
+)
+from service.recommendations.service import explanation, recommend
+from service.records import get_or_404
 from service.settings import Settings
 from service.slack import blocks
 from service.slack.blocks import PAGE, Answer, ButtonRef, CandidateView, NoteView
-from service.views import PartnerView, readable
 
 log = logging.getLogger(__name__)
 MAX_SHOWN = 50  # the API's top_k limit
@@ -174,7 +181,7 @@ def rebuild(session: Session, matcher: Matcher, ref: ButtonRef, caller: Caller) 
     generation = matcher.generation
     facets = Filters(**row.filters).facets() or None
     matches = {m.id: m for m in matcher.search(row.query, ref.offset + PAGE, facets).candidates}
-    views = matcher.views.get(session, [c["partner_id"] for c in shown], generation)
+    views = matcher.views.get(session, [c["partner_id"] for c in shown], generation, load_views)
     verdicts = _verdicts(session, row.id)
     viewer = shown_as(caller, ref.notes)
     language = cast(Language, row.language)
@@ -273,10 +280,7 @@ def _partner_view(
 
 
 def _request_row(session: Session, request_id: str) -> RecommendationRequest:
-    row = session.get(RecommendationRequest, request_id)
-    if row is None:
-        raise NotFound(f"no recommendation request {request_id}")
-    return row
+    return get_or_404(session, RecommendationRequest, request_id)
 
 
 def _verdicts(session: Session, request_id: str) -> dict[str, tuple[str, str]]:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 
-from service.auth import RANK, Caller
+from service.auth.callers import RANK, Caller
 from service.errors import BadRequest, Forbidden
 from service.settings import Settings
 from service.slack import blocks, jobs

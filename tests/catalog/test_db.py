@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.db import ReadOnlySession, current_generation, reading, transaction
+from catalog.db import ReadOnlySession, reading, transaction
+from catalog.generation import current_generation
 from catalog.tables import Partner
 
 
@@ -18,9 +19,9 @@ def _other_writer(factory: sessionmaker[Session]) -> sqlite3.Connection:
 
 
 def test_a_read_on_sqlite_takes_no_write_lock(sqlite_url: str) -> None:
-    from catalog.db import make_engine, session_factory, upgrade
+    from catalog.db import open_database, session_factory, upgrade
 
-    engine = make_engine(sqlite_url)
+    engine = open_database(sqlite_url)
     upgrade(engine)
     factory = session_factory(engine)
     other = _other_writer(factory)
@@ -49,9 +50,10 @@ def test_writers_of_one_process_queue_for_sqlite_and_every_ending_lets_the_next_
 ) -> None:
     import threading
 
-    from catalog.db import bump_generation, make_engine, session_factory, upgrade
+    from catalog.db import open_database, session_factory, upgrade
+    from catalog.generation import bump_generation
 
-    engine = make_engine(sqlite_url)
+    engine = open_database(sqlite_url)
     upgrade(engine)
     factory = session_factory(engine)
     done = threading.Event()

@@ -16,7 +16,7 @@ from catalog.db import transaction
 from catalog.importers.shopify import SOURCE, read_appstore
 from catalog.importers.upsert import ImportFailed, ImportReport, apply_import
 from catalog.tables import Base, Partner
-from tests.conftest import require_appstore
+from tests.helpers.database import require_appstore
 
 pytestmark = pytest.mark.slow
 

@@ -6,20 +6,20 @@ from catalog.db import downgrade, upgrade
 from catalog.tables import Base
 
 
-def test_models_match_migrations(db_engine: Engine) -> None:
-    with db_engine.connect() as connection:
+def test_models_match_migrations(database: Engine) -> None:
+    with database.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_downgrade_to_base_and_back(db_engine: Engine) -> None:
-    downgrade(db_engine, "base")
-    assert set(inspect(db_engine).get_table_names()) <= {"alembic_version"}
-    upgrade(db_engine)
-    assert set(Base.metadata.tables) <= set(inspect(db_engine).get_table_names())
+def test_downgrade_to_base_and_back(database: Engine) -> None:
+    downgrade(database, "base")
+    assert set(inspect(database).get_table_names()) <= {"alembic_version"}
+    upgrade(database)
+    assert set(Base.metadata.tables) <= set(inspect(database).get_table_names())
 
 
-def test_upgrade_is_idempotent(db_engine: Engine) -> None:
-    upgrade(db_engine)
-    upgrade(db_engine)
-    assert "partners" in inspect(db_engine).get_table_names()
+def test_upgrade_is_idempotent(database: Engine) -> None:
+    upgrade(database)
+    upgrade(database)
+    assert "partners" in inspect(database).get_table_names()

@@ -7,13 +7,14 @@ import threading
 import pytest
 from sqlalchemy import Engine
 
-from catalog.db import make_engine, rebuild_lock
+from catalog.db import open_database
+from catalog.generation import rebuild_lock
 
 
 @pytest.mark.postgres
 def test_a_second_rebuild_waits_for_the_first(_migrated_postgres: Engine) -> None:
     # Two engines: two processes' connection pools, as two replicas have.
-    other = make_engine(_migrated_postgres.url.render_as_string(hide_password=False))
+    other = open_database(_migrated_postgres.url.render_as_string(hide_password=False))
     holding, release, second_in = threading.Event(), threading.Event(), threading.Event()
 
     def first() -> None:

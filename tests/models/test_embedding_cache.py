@@ -3,7 +3,7 @@
 import numpy as np
 
 from models.embedding_cache import CachedEmbedder, EmbeddingStore
-from tests.models.conftest import HashEmbedder
+from tests.helpers.engine import HashEmbedder
 
 
 def test_only_new_texts_are_encoded_and_vectors_come_back_in_order(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from models.engine import EngineConfig, MatchingEngine
 from models.engine_store import VERSIONS_DIR
 from models.glossary import Glossary
-from tests.models.conftest import CORPUS, HashEmbedder, listing
+from tests.helpers.engine import CORPUS, HashEmbedder, listing
 
 
 @pytest.fixture

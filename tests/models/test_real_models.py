@@ -16,7 +16,7 @@ from models.embedders import (
     onnx_folder,
 )
 from models.engine import MatchingEngine
-from tests.models.conftest import CORPUS
+from tests.helpers.engine import CORPUS
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from catalog.db import make_engine
+from catalog.db import open_database
 from catalog.tables import AuditEntry
 from scripts.cli import app as cli
-from service.observability import JsonFormatter
-from tests.service.conftest import CANARY, Running
+from service.http.observability import JsonFormatter
+from tests.helpers.service import CANARY, Running
 
 NOTE_CANARY = "CANARY-note-9d41-secret-discount"
 TERMS_CANARY = "CANARY-terms-27pct-first-year"
@@ -179,7 +179,7 @@ def test_database_errors_are_logged_without_values(running: Running) -> None:
     """A failing statement's log line names the error, its SQLSTATE and the SQL, never a value:
     parameters are hidden by the engine, and PostgreSQL's own detail ("Failing row contains
     (...)") is left out by the formatter."""
-    engine = make_engine(running.app.state.settings.database_url)
+    engine = open_database(running.app.state.settings.database_url)
     placeholder = "?" if engine.dialect.name == "sqlite" else "%s"
     try:
         with engine.begin() as connection:

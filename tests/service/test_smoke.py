@@ -1,4 +1,4 @@
-from tests.service.conftest import Running
+from tests.helpers.service import Running
 
 
 def test_ready_and_recommend(running: Running) -> None:

@@ -1,0 +1,77 @@
+"""API keys: stored hashed, shown once, revoked at once (within the key cache's seconds)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Callable
+
+from cachetools import TTLCache
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.tables import ApiKey, utcnow
+from service.auth.callers import RANK, ROLES, Caller
+from service.records import get_or_404
+
+
+def hash_key(key: str) -> str:
+    # Keys are 256-bit random tokens, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, name: str, role: str) -> tuple[ApiKey, str]:
+    if role not in RANK:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    key = f"pm_{secrets.token_urlsafe(32)}"
+    row = ApiKey(name=name, role=role, prefix=key[:10], key_hash=hash_key(key))
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def find_key(session: Session, key: str) -> Caller | None:
+    row = session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+    )
+    return Caller(id=row.id, name=row.name, role=row.role) if row else None
+
+
+class KeyCache:
+    """Keys found valid lately, so most requests need no database read to authenticate.
+
+    Only valid keys are kept, by hash, for `seconds`: a key revoked elsewhere (the CLI, another
+    replica) still works here until its entry expires. 0 turns the cache off.
+    """
+
+    def __init__(
+        self, seconds: float, size: int = 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._callers: TTLCache[str, Caller] | None = (
+            TTLCache(maxsize=size, ttl=seconds, timer=clock) if seconds > 0 else None
+        )
+        self._lock = threading.Lock()
+
+    def cached(self, key: str) -> Caller | None:
+        """The caller of a key found valid within `seconds`, else None (look it up)."""
+        if self._callers is None:
+            return None
+        with self._lock:
+            return self._callers.get(hash_key(key))
+
+    def remember(self, key: str, caller: Caller) -> None:
+        if self._callers is not None:
+            with self._lock:
+                self._callers[hash_key(key)] = caller
+
+
+def revoke_key(session: Session, key_id: str) -> ApiKey:
+    row = get_or_404(session, ApiKey, key_id, "key")
+    row.revoked_at = row.revoked_at or utcnow()
+    return row
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))

@@ -1,0 +1,277 @@
+"""Keeps the matching engine in step with the catalog in the database.
+
+The database is the source of truth. The engine's index carries the catalog generation it was
+built for; a change made through this process is applied to the engine at once, and changes made
+by other processes (replicas, the CLI) are picked up by `sync`, which compares generations.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gc
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from catalog.db import reading
+from catalog.generation import current_generation, rebuild_lock
+from catalog.repository import active_partner_ids, active_partners, adoption_rates, archived_since
+from catalog.tables import Partner, utcnow
+from models.embedders import make_embedder
+from models.embedding_cache import CachedEmbedder, EmbeddingStore
+from models.engine import EngineConfig, MatchingEngine, SearchResult
+from models.engine_store import SavedVersion, current_version
+from models.glossary import Glossary
+from models.vector_index import IndexMismatch
+from service.index.documents import partner_document
+from service.index.view_cache import PartnerViews
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+# Rows written by another process within this window of a sync may commit late; look back this far.
+CLOCK_SLACK = timedelta(seconds=5)
+LOCK_FILE = ".lock"
+WARM_UP_QUERIES = ("partner search warm-up", "パートナー検索の準備")
+EMBEDDINGS_FILE = "embeddings.sqlite"
+T = TypeVar("T")
+
+
+class Matcher:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        engine: MatchingEngine | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.engine = engine or make_matching_engine(settings)
+        self.views = PartnerViews()  # what recommendations show of partners, per generation
+        self.generation = -1
+        self._saved_generation = -1
+        self._saved_at = time.monotonic()
+        self._watermark: datetime | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def ready(self) -> bool:
+        return self.generation >= 0
+
+    def start(self) -> None:
+        """Load the saved index and catch up with the catalog from where it was saved; rebuild
+        when there is none, it was built by other models, or it is ahead of the database."""
+        with self._lock:
+            generation = self._read(current_generation)
+            saved = self._load()
+            if saved is not None and saved.generation <= generation:
+                self.generation = self._saved_generation = saved.generation
+                self._watermark = _saved_watermark(saved)
+                if self._catch_up():
+                    log.info("index loaded", extra={"generation": self.generation,
+                                                    "saved_generation": saved.generation})
+                    _settle()
+                    return
+        self.rebuild()
+
+    def warm_up(self) -> None:
+        """A search in each language before serving, so the first requests do not pay the
+        one-time costs (the models' first runs, the Japanese analyser's dictionary)."""
+        for query in WARM_UP_QUERIES:
+            self.search(query, 5)
+
+    def rebuild(self) -> int:
+        """Build the index afresh from the database, then save it.
+
+        The encoding (minutes for thousands of new listings) runs outside the matcher's lock, so
+        this process's writes are not held up meanwhile; any change the new build missed is newer
+        than its watermark, and the next `sync` applies it. Replicas on one PostgreSQL database
+        rebuild one at a time (an advisory lock), so they never all encode at once.
+        """
+        with rebuild_lock(self.sessions.kw["bind"]):
+            started = utcnow()
+            generation, documents = self._read(
+                lambda session: (current_generation(session), self._documents(session, None))
+            )
+            self.engine.build(documents)
+        with self._lock:
+            self.generation = generation
+            self._watermark = started - CLOCK_SLACK
+            self._save()
+            log.info("index built", extra={"generation": generation, "count": self.engine.count()})
+        _settle()
+        return self.engine.count()
+
+    def sync(self) -> bool:
+        """Apply catalog changes made since the last sync, then save the index if it changed
+        since its last save and that save is `index_save_seconds` old; True when anything
+        changed. Changes not saved yet are caught up from the database at the next start."""
+        with self._lock:
+            changed = self._apply_changes()
+        if time.monotonic() - self._saved_at >= self.settings.index_save_seconds:
+            self.flush()
+        return changed
+
+    def refresh(self, partner_ids: Collection[str], generation: int) -> None:
+        """Apply this process's own committed change at once: re-index the given partners (none
+        when only their introductions changed) and forget the partner views. The save is left
+        to `sync`, off the request's path."""
+        with self._lock:
+            self.views.invalidate()
+            if partner_ids:
+                live, gone = self._read(lambda session: self._changed(session, partner_ids))
+                if gone:
+                    self.engine.remove(gone)
+                if live:
+                    self.engine.upsert(live)
+            if generation == self.generation + 1:
+                self.generation = generation
+
+    def flush(self) -> None:
+        """Save the index if its generation is newer than the saved one. Worker processes share
+        the folder and reach the same generations: the first to get there saves, once."""
+        with self._lock:  # the generation and watermark the engine's index has reached
+            generation, notes = self.generation, self._save_notes()
+            if generation <= self._saved_generation:
+                return
+        # Changes applied meanwhile are in the engine's copy too: they are newer than the
+        # watermark, and a start from this save applies them again, which changes nothing.
+        # This process's own writes do not wait for the disk.
+        with index_folder_lock(self.settings.index_dir):
+            try:
+                on_disk = current_version(self.settings.index_dir).generation
+            except IndexMismatch:
+                on_disk = -1
+            if on_disk < generation:
+                self.engine.save(self.settings.index_dir, generation, notes)
+        with self._lock:
+            self._saved_generation = max(self._saved_generation, generation)
+            self._saved_at = time.monotonic()
+
+    def _apply_changes(self) -> bool:
+        generation = self._read(current_generation)
+        if generation == self.generation:
+            return False
+        if self._watermark is None:
+            self.rebuild()
+            return True
+        started, since = utcnow(), self._watermark
+        generation, changed, removed = self._read(lambda session: (
+            current_generation(session), self._documents(session, since),
+            list(archived_since(session, since)),
+        ))
+        if removed:
+            self.engine.remove(removed)
+        if changed:
+            self.engine.upsert(changed)
+        self.generation = generation
+        self._watermark = started - CLOCK_SLACK
+        return True
+
+    def _catch_up(self) -> bool:
+        """Bring a loaded index up to the catalog; False when the result cannot be trusted (an
+        older index without a watermark, or not exactly the active partners: a saved index of
+        another database at the same generation, say), and it is rebuilt."""
+        if self.generation != self._read(current_generation):
+            if self._watermark is None:
+                return False
+            self.sync()
+        return self.engine.ids() == self._read(active_partner_ids)
+
+    def _read(self, query: Callable[[Session], T]) -> T:
+        """Read in a short read-only transaction of its own, ended before any encoding."""
+        with reading(self.sessions) as session:
+            return query(session)
+
+    def _changed(self, session: Session, partner_ids: Collection[str]) -> tuple[list, list[str]]:  # type: ignore[type-arg]
+        partners = session.scalars(select(Partner).where(Partner.id.in_(partner_ids))).all()
+        live = [p for p in partners if p.status != "archived"]
+        rates = adoption_rates(session) if live and self.settings.adoption_signal else {}
+        documents = [partner_document(p, rates.get(p.id)) for p in live]
+        return documents, [p.id for p in partners if p.status == "archived"]
+
+    def _load(self) -> SavedVersion | None:
+        try:
+            with index_folder_lock(self.settings.index_dir):
+                return self.engine.load(self.settings.index_dir)
+        except Exception:  # an unreadable saved index is rebuilt, never served in part
+            log.exception("saved index unreadable; rebuilding")
+            return None
+
+    def _save(self) -> None:
+        with index_folder_lock(self.settings.index_dir):
+            self.engine.save(self.settings.index_dir, self.generation, self._save_notes())
+        self._saved_generation, self._saved_at = self.generation, time.monotonic()
+
+    def _save_notes(self) -> dict[str, object]:
+        """Where a later start resumes catching up from: changes older than this are in."""
+        return {"watermark": self._watermark.isoformat() if self._watermark else None}
+
+    def search(
+        self,
+        query: str,
+        top_k: int,
+        filters: Mapping[str, Collection[str]] | None = None,
+        mode: str = "full",
+    ) -> SearchResult:
+        return self.engine.search(
+            query, top_k=top_k, filters=filters, mode=mode,  # type: ignore[arg-type]
+            use_priors=True,
+        )
+
+    def _documents(self, session: Session, since: datetime | None) -> list:  # type: ignore[type-arg]
+        rates = adoption_rates(session) if self.settings.adoption_signal else {}
+        return [partner_document(p, rates.get(p.id)) for p in active_partners(session, since)]
+
+
+@contextmanager
+def index_folder_lock(folder: Path) -> Iterator[None]:
+    """One process at a time saves or loads the index folder.
+
+    Worker processes share the folder; a save deletes the index files it replaced, so without
+    the lock one worker's save could delete the file another's meta names, or its temp files.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_FILE, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _settle() -> None:
+    """Exclude the objects alive now (the index just loaded or built: millions of them for a
+    large catalog) from the cyclic collector's scans. Without this, every full collection walks
+    them all while requests wait: a pause of a large share of a second at the tail of latency.
+    They are still freed by reference counting once the index that holds them is replaced."""
+    gc.freeze()
+
+
+def _saved_watermark(saved: SavedVersion) -> datetime | None:
+    raw = saved.extra.get("watermark")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+def make_matching_engine(settings: Settings) -> MatchingEngine:
+    """The matching engine the settings describe (loads the models: seconds, not at import)."""
+    dense = make_embedder(settings.embedding_model, settings.embedding_backend, settings.onnx_dir)
+    multilingual = make_embedder(
+        settings.multilingual_model, settings.embedding_backend, settings.onnx_dir)
+    if settings.embedding_cache:
+        store = EmbeddingStore(settings.embedding_cache_path or settings.index_dir / EMBEDDINGS_FILE)
+        dense = CachedEmbedder(dense, store) if dense else None
+        multilingual = CachedEmbedder(multilingual, store) if multilingual else None
+    if dense is None:
+        raise ValueError("PARTNERMATCH_EMBEDDING_MODEL cannot be 'none': the dense channel is required")
+    glossary = Glossary.load(settings.glossary_path)
+    config = EngineConfig(
+        graph_from=settings.hnsw_min_partners, results_cache_size=settings.results_cache_size)
+    return MatchingEngine(dense=dense, multilingual=multilingual, glossary=glossary, config=config)

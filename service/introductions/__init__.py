@@ -1,0 +1,1 @@
+"""Introductions (one life cycle, from proposal to churn) and joint initiatives."""

@@ -1,0 +1,276 @@
+"""The partnership report: KPIs, top partners, coverage gaps and monthly trends, as HTML (with
+PNG charts inline), Markdown or CSV. The revenue share owed stays out: reports get forwarded, and
+the terms behind it are confidential."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from models.glossary import Glossary
+from service.kpis import gaps as gap_analysis
+from service.kpis import metrics
+from service.kpis.facts import load_facts
+from service.kpis.metrics import Period
+from service.kpis.schemas import KpiValues
+
+FORMATS = ("html", "md", "csv")
+TOP_PARTNERS = 10
+SHOWN = (  # (field, label); the order of every table
+    ("partner_sourced_revenue", "Partner-sourced revenue"),
+    ("introductions", "Introductions"),
+    ("adoptions", "Adoptions"),
+    ("adoption_rate", "Adoption rate"),
+    ("active_partners", "Active partners"),
+    ("initiative_success_rate", "Initiative success rate"),
+    ("churn_rate", "Churn rate"),
+    ("csat", "CSAT (1-5)"),
+)
+PARTNER_COLUMNS = [f for f in SHOWN if f[0] != "active_partners"]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    period: Period
+    totals: KpiValues
+    partners: list[tuple[str, KpiValues]]  # (name, KPIs), the top partners
+    months: list[tuple[str, KpiValues]]  # ("2026-04", KPIs of that month within the period)
+    gaps: list[dict[str, object]]
+    threshold: float
+
+
+def build_report(
+    session: Session, period: Period, glossary: Glossary, threshold: float,
+    top: int = TOP_PARTNERS,
+) -> ReportData:
+    facts = load_facts(session)
+    partners = list(metrics.per_partner(facts, period).items())[:top]
+    groups = gap_analysis.group_gaps(
+        gap_analysis.load_asked(session, period.start, period.end), threshold, glossary
+    )
+    return ReportData(
+        period=period,
+        totals=metrics.compute(facts, period),
+        partners=[(facts.names.get(pid, pid), values) for pid, values in partners],
+        months=[(f"{m.start:%Y-%m}", metrics.compute(facts, m)) for m in period.months()],
+        gaps=[gap_analysis.summary(g, examples=3) for g in groups[:15]],
+        threshold=threshold,
+    )
+
+
+def render(data: ReportData, fmt: str) -> str:
+    renderers: dict[str, Callable[[ReportData], str]] = {
+        "html": render_html, "md": render_markdown, "csv": render_csv,
+    }
+    if fmt not in renderers:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    return renderers[fmt](data)
+
+
+def shown(name: str, value: object) -> str:
+    """A KPI value as people read it: yen with separators, rates in percent, "–" for none."""
+    if value is None:
+        return "–"
+    if name.endswith("revenue"):
+        return f"¥{value:,}"
+    if name.endswith("_rate"):
+        return f"{float(value):.1%}"  # type: ignore[arg-type]
+    if name == "csat":
+        return f"{float(value):.2f}"  # type: ignore[arg-type]
+    return str(value)
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px}
+td.n{text-align:right}.cards{display:flex;flex-wrap:wrap;gap:12px}
+.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:150px}
+.card b{display:block;font-size:1.5em}img{max-width:100%}"""
+
+
+def render_html(data: ReportData) -> str:
+    e = html.escape
+    definitions = metrics.definitions()
+    cards = "".join(
+        f'<div class="card" title="{e(definitions.get(name, ""))}">{e(label)}'
+        f'<b class="kpi" data-kpi="{name}">{e(shown(name, getattr(data.totals, name)))}</b></div>'
+        for name, label in SHOWN
+    )
+    charts = "".join(
+        f'<figure><img alt="{e(title)}" src="data:image/png;base64,{png}"></figure>'
+        for title, png in charts_png(data)
+    )
+    parts = [
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>Partnership report "
+        f"{data.period.start} – {data.period.end}</title><style>{STYLE}</style>",
+        f"<h1>Partnership report {data.period.start} – {data.period.end}</h1>",
+        f'<div class="cards">{cards}</div>', "<h2>Trends</h2>", charts,
+        "<h2>Top partners</h2>", _html_table(
+            ["Partner", *(label for _, label in PARTNER_COLUMNS)],
+            [[name, *(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)]
+             for name, v in data.partners]),
+        f"<h2>Coverage gaps</h2><p>Requests no partner covers well (best relevance under "
+        f"{data.threshold}, or every candidate marked not a fit), grouped by what they ask.</p>",
+        _html_table(["Need", "Requests", "Why", "Examples"], _gap_rows(data)),
+        "<h2>Definitions</h2><dl>" + "".join(
+            f"<dt>{e(label)}</dt><dd>{e(definitions.get(name, ''))}</dd>" for name, label in SHOWN
+        ) + "</dl></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="n">{e(c)}</td>' if i else f"<td>{e(c)}</td>" for i, c in enumerate(row)
+        ) + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _gap_rows(data: ReportData) -> list[list[str]]:
+    return [
+        [str(g["label"]), str(g["requests"]),
+         ", ".join(f"{k} {v}" for k, v in dict(g["reasons"]).items()),  # type: ignore[call-overload]
+         " / ".join(g["queries"])]  # type: ignore[arg-type]
+        for g in data.gaps
+    ]
+
+
+# -- charts ----------------------------------------------------------------------------------
+
+
+def charts_png(data: ReportData) -> list[tuple[str, str]]:
+    """(title, base64 PNG) for each chart. Object-oriented matplotlib: no pyplot, no GUI."""
+    labels = [month for month, _ in data.months]
+    values = [v for _, v in data.months]
+    charts: list[tuple[str, Callable[[Any], object]]] = [
+        ("Partner-sourced revenue by month",
+         lambda ax: _yen_bars(ax, labels, [v.partner_sourced_revenue for v in values])),
+        ("Introductions and adoptions by month", lambda ax: _pair(ax, labels, values)),
+        ("Adoption and churn rate by month", lambda ax: _rates(ax, labels, values)),
+    ]
+    if data.partners:
+        names = [name[:28] for name, _ in reversed(data.partners)]
+        revenue = [v.partner_sourced_revenue for _, v in reversed(data.partners)]
+        charts.append(("Top partners by revenue in the period",
+                       lambda ax: _yen_bars(ax, names, revenue, horizontal=True)))
+    return [(title, _png(title, draw)) for title, draw in charts]
+
+
+def _yen_bars(ax, labels: list[str], values: list[int], horizontal: bool = False) -> None:  # type: ignore[no-untyped-def]
+    from matplotlib.ticker import FuncFormatter  # matplotlib loads with the first chart
+
+    yen = FuncFormatter(lambda x, _: f"¥{x:,.0f}")
+    if horizontal:
+        ax.barh(labels, values, color="#2a9d8f")
+        ax.xaxis.set_major_formatter(yen)
+    else:
+        ax.bar(labels, values, color="#3b7dd8")
+        ax.yaxis.set_major_formatter(yen)
+        ax.tick_params(axis="x", labelrotation=45)
+
+
+def _pair(ax, labels: list[str], values: list[KpiValues]) -> None:  # type: ignore[no-untyped-def]
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.plot(labels, [v.introductions for v in values], marker="o", label="introductions")
+    ax.plot(labels, [v.adoptions for v in values], marker="o", label="adoptions")
+    ax.legend()
+
+
+def _rates(ax, labels: list[str], values: list[KpiValues]) -> None:  # type: ignore[no-untyped-def]
+    for name in ("adoption_rate", "churn_rate"):
+        series = [getattr(v, name) for v in values]
+        ax.plot(labels, [float("nan") if s is None else s for s in series], marker="o",
+                label=name.replace("_", " "))
+    ax.set_ylim(0, 1)
+    from matplotlib.ticker import PercentFormatter
+
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.legend()
+
+
+def _png(title: str, draw: Callable[..., object]) -> str:
+    from matplotlib.figure import Figure  # half a second to import: not at every start
+
+    figure = Figure(figsize=(9, 3.6), dpi=100)
+    ax = figure.subplots()
+    draw(ax)
+    ax.set_title(title)
+    ax.tick_params(labelsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # a name in a script the font lacks is drawn as boxes
+        warnings.filterwarnings("ignore", message="Glyph .* missing from")
+        figure.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# -- Markdown and CSV ------------------------------------------------------------------------
+
+
+def render_markdown(data: ReportData) -> str:
+    lines = [f"# Partnership report {data.period.start} – {data.period.end}", "",
+             "| KPI | value |", "| --- | ---: |"]
+    lines += [f"| {label} | {shown(name, getattr(data.totals, name))} |" for name, label in SHOWN]
+    lines += ["", "## Top partners", "",
+              "| Partner | " + " | ".join(label for _, label in PARTNER_COLUMNS) + " |",
+              "| --- |" + " ---: |" * len(PARTNER_COLUMNS)]
+    lines += [
+        f"| {_md(name)} | " + " | ".join(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)
+        + " |" for name, v in data.partners
+    ]
+    lines += ["", "## By month", "", "| Month | " + " | ".join(label for _, label in SHOWN) + " |",
+              "| --- |" + " ---: |" * len(SHOWN)]
+    lines += [f"| {month} | " + " | ".join(shown(f, getattr(v, f)) for f, _ in SHOWN) + " |"
+              for month, v in data.months]
+    lines += ["", "## Coverage gaps", "", "| Need | Requests | Why | Examples |",
+              "| --- | ---: | --- | --- |"]
+    lines += [f"| {' | '.join(_md(c) for c in row)} |" for row in _gap_rows(data)]
+    lines += ["", "## Definitions", ""]
+    lines += [f"- **{label}**: {metrics.definitions()[name]}" for name, label in SHOWN]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_csv(data: ReportData) -> str:
+    """One tidy table: section, period, partner, metric, value (raw numbers, no formatting)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["section", "period", "partner", "metric", "value"])
+    span = f"{data.period.start}/{data.period.end}"
+    for name, _ in SHOWN:
+        writer.writerow(["total", span, "", name, _raw(getattr(data.totals, name))])
+    for partner, values in data.partners:
+        for name, _ in PARTNER_COLUMNS:
+            writer.writerow(["partner", span, partner, name, _raw(getattr(values, name))])
+    for month, values in data.months:
+        for name, _ in SHOWN:
+            writer.writerow(["month", month, "", name, _raw(getattr(values, name))])
+    for gap in data.gaps:
+        writer.writerow(["gap", span, "", gap["label"], gap["requests"]])
+    return buffer.getvalue()
+
+
+def _raw(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def default_out(fmt: str, period: Period) -> str:
+    return f"partnership-report-{period.start}-{period.end}.{fmt}"

@@ -1,0 +1,57 @@
+"""Partnership KPIs and coverage gaps: partner managers' numbers and their recruiting list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.http.deps import ManagerDep, MatcherDep, SessionDep, SettingsDep
+from service.http.schemas import date_query
+from service.kpis import gaps, metrics
+from service.kpis.schemas import GapReport, KpiReport
+from service.kpis.service import gap_report, kpi_report, period_of
+
+router = APIRouter(prefix="/v1", tags=["kpis"])
+
+KPI_DESCRIPTION = (
+    "Partnership KPIs for a period (`from`, `to`: dates, both included; by default the twelve "
+    "calendar months up to today), in total and per partner (partners with an introduction "
+    "engaged in the period or an initiative ending in it; `partner_id` keeps one). Money is in "
+    "yen. An introduction counts with its current outcome, dated by when it reached it.\n\n"
+    + "\n".join(f"- **{name}**: {text}" for name, text in metrics.definitions().items())
+)
+GAPS_DESCRIPTION = " ".join((gaps.__doc__ or "").split())
+
+FromDate = Annotated[date | None, date_query("from", "First day, YYYY-MM-DD")]
+ToDate = Annotated[date | None, date_query("to", "Last day (included)")]
+
+
+@router.get("/kpis", response_model=KpiReport, description=KPI_DESCRIPTION)
+def read_kpis(
+    session: SessionDep,
+    caller: ManagerDep,
+    start: FromDate = None,
+    end: ToDate = None,
+    partner_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> KpiReport:
+    """Partnership KPIs for a period, in total and per partner (definitions below)."""
+    return kpi_report(session, period_of(start, end), partner_id)
+
+
+@router.get("/gaps", response_model=GapReport, description=GAPS_DESCRIPTION)
+def read_gaps(
+    session: SessionDep,
+    matcher: MatcherDep,
+    settings: SettingsDep,
+    caller: ManagerDep,
+    start: FromDate = None,
+    end: ToDate = None,
+    threshold: Annotated[float | None, Query(ge=0, le=1, description="Default: the setting "
+                                             "`gap_threshold`")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> GapReport:
+    """What clients asked for that no partner covers well, grouped by similar requests."""
+    cutoff = settings.gap_threshold if threshold is None else threshold
+    return gap_report(session, matcher.engine.glossary, cutoff, start, end, limit)

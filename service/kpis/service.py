@@ -1,0 +1,55 @@
+"""The KPI report of a period and the coverage gaps: what every face asks for (the JSON API, the
+CLI's report, the web console)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from catalog.tables import Partner
+from models.glossary import Glossary
+from service.errors import BadRequest
+from service.kpis import gaps, metrics
+from service.kpis.facts import load_facts
+from service.kpis.schemas import GapGroup, GapReport, KpiReport, PartnerKpis
+from service.records import get_or_404
+
+
+def period_of(start: date | None, end: date | None, today: date | None = None) -> metrics.Period:
+    """The period from `start` to `end`, each by default that of the twelve calendar months up
+    to `end` (or today)."""
+    default = metrics.default_period(end or today or date.today())
+    period = metrics.Period(start or default.start, end or default.end)
+    if period.start > period.end:
+        raise BadRequest("`from` is after `to`")
+    return period
+
+
+def kpi_report(session: Session, period: metrics.Period, partner_id: str | None = None) -> KpiReport:
+    """The KPIs of the period in total and per partner (one partner's when `partner_id` is given)."""
+    if partner_id is not None:
+        get_or_404(session, Partner, partner_id)
+    facts = load_facts(session, partner_id)
+    partners = [
+        PartnerKpis(partner_id=pid, name=facts.names.get(pid, pid), **values.model_dump())
+        for pid, values in metrics.per_partner(facts, period).items()
+    ]
+    return KpiReport(
+        from_=period.start, to=period.end, partner_id=partner_id, partners=partners,
+        **metrics.compute(facts, period).model_dump(),
+    )
+
+
+def gap_report(
+    session: Session, glossary: Glossary, threshold: float, start: date | None = None,
+    end: date | None = None, limit: int = 50,
+) -> GapReport:
+    """What clients asked for that no partner covers well, grouped, the most asked-for first."""
+    if start and end and start > end:
+        raise BadRequest("`from` is after `to`")
+    groups = gaps.group_gaps(gaps.load_asked(session, start, end), threshold, glossary)
+    return GapReport(
+        threshold=threshold, from_=start, to=end,
+        groups=[GapGroup.model_validate(gaps.summary(g)) for g in groups[:limit]],
+    )

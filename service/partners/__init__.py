@@ -1,0 +1,1 @@
+"""Partners: the catalog, negotiation notes and contacts."""

@@ -1,0 +1,187 @@
+"""Schemas of partners, their negotiation notes and contacts. Inputs forbid unknown fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from catalog.vocabulary import NoteKind, NoteOutcome, PartnerKind, PartnerStatus, PartnerType
+from service.http.schemas import Input, Output, Tags, Text
+
+
+class PartnerFields(Input):
+    vendor: str | None = Field(default=None, max_length=300)
+    description_en: str = Text
+    description_ja: str = Text
+    capabilities: list[str] = Tags
+    categories: list[str] = Tags
+    platforms: list[str] = Tags
+    languages: list[str] = Tags
+    support_languages: list[str] = Tags
+    regions: list[str] = Tags
+    pricing_summary: str | None = Field(default=None, max_length=2000)
+    rating: float | None = Field(default=None, ge=0, le=5)
+    review_count: int | None = Field(default=None, ge=0)
+    url: str | None = Field(default=None, max_length=500)
+    partner_type: PartnerType | None = None
+    status: PartnerStatus = "prospect"
+    revenue_share_terms: str | None = Field(default=None, max_length=2000)
+
+
+class PartnerCreate(PartnerFields):
+    name: str = Field(min_length=1, max_length=300)
+    kind: PartnerKind
+    external_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "KonbiniPay Connect",
+                    "kind": "app",
+                    "description_en": "Konbini and deferred payment for Shopify stores.",
+                    "description_ja": "Shopifyストア向けのコンビニ決済・後払いアプリ。",
+                    "capabilities": ["konbini-payment", "deferred-payment"],
+                    "platforms": ["Shopify", "Shopify Plus"],
+                    "status": "active",
+                }
+            ]
+        }
+    )
+
+
+class PartnerUpdate(Input):
+    """Every field optional: only the fields sent change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    kind: PartnerKind | None = None
+    vendor: str | None = Field(default=None, max_length=300)
+    description_en: str | None = Field(default=None, max_length=20_000)
+    description_ja: str | None = Field(default=None, max_length=20_000)
+    capabilities: list[str] | None = Field(default=None, max_length=100)
+    categories: list[str] | None = Field(default=None, max_length=100)
+    platforms: list[str] | None = Field(default=None, max_length=100)
+    languages: list[str] | None = Field(default=None, max_length=100)
+    support_languages: list[str] | None = Field(default=None, max_length=100)
+    regions: list[str] | None = Field(default=None, max_length=100)
+    pricing_summary: str | None = Field(default=None, max_length=2000)
+    rating: float | None = Field(default=None, ge=0, le=5)
+    review_count: int | None = Field(default=None, ge=0)
+    url: str | None = Field(default=None, max_length=500)
+    partner_type: PartnerType | None = None
+    status: PartnerStatus | None = None
+    revenue_share_terms: str | None = Field(default=None, max_length=2000)
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "active", "capabilities": ["subscriptions"]}]}
+    )
+
+
+class PartnerSummary(Output):
+    id: str
+    external_id: str
+    name: str
+    vendor: str | None
+    kind: str
+    categories: list[str]
+    platforms: list[str]
+    status: str
+    url: str | None
+
+
+class PartnerRead(PartnerSummary):
+    source: str
+    description_en: str
+    description_ja: str
+    capabilities: list[str]
+    languages: list[str]
+    support_languages: list[str]
+    regions: list[str]
+    benefits: list[dict[str, Any]]
+    pricing_plans: list[dict[str, Any]]
+    pricing_summary: str | None
+    rating: float | None
+    review_count: int | None
+    partner_type: str | None
+    archived_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class PartnerReadFull(PartnerRead):
+    """For partner managers and admins: with the revenue-share terms."""
+
+    revenue_share_terms: str | None
+
+
+class PartnerPage(BaseModel):
+    items: list[PartnerReadFull] | list[PartnerRead]
+    total: int
+
+
+class NoteCreate(Input):
+    kind: NoteKind
+    body: str = Field(min_length=1, max_length=20_000)
+    confidential: bool = False
+    date: dt.date | None = None
+    author: str | None = Field(default=None, max_length=200)
+    outcome: NoteOutcome | None = None
+    terms: str | None = Field(default=None, max_length=2000)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "meeting",
+                    "body": "Onboarding took two weeks; their Japanese support answers within a day.",
+                    "confidential": False,
+                    "date": "2026-10-01",
+                    "outcome": "positive",
+                }
+            ]
+        }
+    )
+
+
+class NoteUpdate(Input):
+    kind: NoteKind | None = None
+    body: str | None = Field(default=None, min_length=1, max_length=20_000)
+    confidential: bool | None = None
+    date: dt.date | None = None
+    author: str | None = Field(default=None, max_length=200)
+    outcome: NoteOutcome | None = None
+    terms: str | None = Field(default=None, max_length=2000)
+
+
+class NoteRead(Output):
+    id: str
+    partner_id: str
+    date: dt.date
+    author: str | None
+    kind: str
+    body: str
+    outcome: str | None
+    terms: str | None
+    confidential: bool
+
+
+class ContactCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    role: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+
+
+class ContactUpdate(Input):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+
+
+class ContactRead(Output):
+    id: str
+    partner_id: str
+    name: str
+    role: str | None
+    email: str | None

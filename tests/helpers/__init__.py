@@ -1,0 +1,1 @@
+"""What several test modules share: plain functions, classes and data (fixtures stay in conftest)."""
