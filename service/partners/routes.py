@@ -18,6 +18,7 @@ from service.partners.schemas import (
     ContactUpdate,
     NoteCreate,
     NoteRead,
+    NoteReadFull,
     NoteUpdate,
     PartnerCreate,
     PartnerPage,
@@ -52,6 +53,11 @@ ContactDep = Annotated[Contact, Depends(_contact)]
 def present(partner: Partner, caller: Caller) -> PartnerRead:
     schema = PartnerReadFull if caller.sees_confidential else PartnerRead
     return schema.model_validate(partner)
+
+
+def present_note(note: NegotiationNote, caller: Caller) -> NoteRead:
+    schema = NoteReadFull if caller.sees_confidential else NoteRead
+    return schema.model_validate(note)
 
 
 @partner_routes.get("/v1/partners", response_model=PartnerPage)
@@ -104,13 +110,14 @@ def archive_partner(partner: PartnerDep, session: SessionDep, caller: ManagerDep
 # -- negotiation notes -----------------------------------------------------------------------
 
 
-@note_routes.get("/v1/partners/{partner_id}/notes", response_model=list[NoteRead])
-def list_notes(partner: PartnerDep, caller: PmDep) -> list[NegotiationNote]:
-    """The partner's notes, newest first (confidential ones for partner managers only)."""
-    return service.visible_notes(partner, caller)
+@note_routes.get("/v1/partners/{partner_id}/notes", response_model=list[NoteReadFull] | list[NoteRead])
+def list_notes(partner: PartnerDep, caller: PmDep) -> list[NoteRead]:
+    """The partner's notes, newest first; confidential notes and every note's terms for partner
+    managers and admins only."""
+    return [present_note(note, caller) for note in service.visible_notes(partner, caller)]
 
 
-@note_routes.post("/v1/partners/{partner_id}/notes", response_model=NoteRead, status_code=201)
+@note_routes.post("/v1/partners/{partner_id}/notes", response_model=NoteReadFull, status_code=201)
 def create_note(
     body: NoteCreate, partner: PartnerDep, session: SessionDep, caller: ManagerDep
 ) -> NegotiationNote:
@@ -118,7 +125,7 @@ def create_note(
     return service.create_note(session, caller, partner, body.model_dump())
 
 
-@note_routes.patch("/v1/notes/{note_id}", response_model=NoteRead)
+@note_routes.patch("/v1/notes/{note_id}", response_model=NoteReadFull)
 def update_note(
     body: NoteUpdate, note: NoteDep, session: SessionDep, caller: ManagerDep
 ) -> NegotiationNote:

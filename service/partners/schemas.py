@@ -156,6 +156,8 @@ class NoteUpdate(Input):
 
 
 class NoteRead(Output):
+    """A note as a PM reads it: never its commercial terms (and never a confidential note)."""
+
     id: str
     partner_id: str
     date: dt.date
@@ -163,8 +165,13 @@ class NoteRead(Output):
     kind: str
     body: str
     outcome: str | None
-    terms: str | None
     confidential: bool
+
+
+class NoteReadFull(NoteRead):
+    """For partner managers and admins: with the terms the note records."""
+
+    terms: str | None
 
 
 class ContactCreate(Input):

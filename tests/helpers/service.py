@@ -19,7 +19,10 @@ from catalog.tables import Partner
 from service.auth.callers import ROLES
 from service.auth.keys import create_key
 
-CANARY = "CANARY-7f3c1e-confidential-term"
+# Secrets only partner managers and admins may read, each where the rule is easiest to break:
+CANARY = "CANARY-7f3c1e-confidential-term"  # the body of a confidential note
+TERMS_CANARY = "CANARY-terms-4b9d-public-note"  # the terms of a note that is not confidential
+SHARE_CANARY = "SECRET-REVSHARE-20pct"  # a partner's revenue-share terms
 
 PARTNERS: list[dict[str, Any]] = [
     {"external_id": "t-sub", "name": "Teiki Subscriptions", "kind": "app", "status": "active",
@@ -27,11 +30,11 @@ PARTNERS: list[dict[str, Any]] = [
                        "automatic deliveries.",
      "description_ja": "定期購入・定期便アプリ。毎月自動でお届けします。",
      "capabilities": ["subscriptions", "recurring-orders"], "categories": ["subscriptions"],
-     "platforms": ["Shopify", "Shopify Plus"], "revenue_share_terms": "SECRET-REVSHARE-20pct",
+     "platforms": ["Shopify", "Shopify Plus"], "revenue_share_terms": SHARE_CANARY,
      "notes": [
          {"external_id": "t-sub-n1", "date": dt.date(2026, 5, 1), "kind": "meeting",
           "body": "Onboarding took two weeks; Japanese support is quick.", "outcome": "positive",
-          "confidential": False},
+          "terms": f"{TERMS_CANARY}: 20% of fees for 12 months", "confidential": False},
          {"external_id": "t-sub-n2", "date": dt.date(2026, 6, 1), "kind": "contract",
           "body": f"Agreed {CANARY} for the first year.", "outcome": "positive",
           "terms": "rev share 20%", "confidential": True},

@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 
 from service.auth.callers import RANK, ROLES, Caller
 from service.auth.keys import KeyCache
-from tests.helpers.service import CANARY, Running
+from tests.helpers.service import CANARY, SHARE_CANARY, TERMS_CANARY, Running
 
 PUBLIC = "public"  # no key needed
 SIGNED = "slack"  # signed by Slack instead of a key
@@ -100,29 +100,47 @@ def test_revoked_or_wrong_keys_are_refused(running: Running) -> None:
         assert answer.json()["error"] == "unauthorized"
 
 
-@pytest.mark.parametrize("role", ["viewer", "pm"])
-def test_confidential_canary_reaches_no_viewer_or_pm(running: Running, role: str) -> None:
-    """The canary sits in a confidential note of the subscription partner; the revenue-share
-    terms are secret too. Ask every GET route and a recommendation that finds that partner."""
-    secret_terms = "SECRET-REVSHARE-20pct"
+def real_ids(running: Running) -> dict[str, str]:
+    """An id of each kind of row, so that every GET route reaches its handler: the subscription
+    partner (the canaries' partner), its note with terms, a contact, an introduction, an initiative."""
+    manager = running.headers("partner_manager")
     sub = running.ids["t-sub"]
-    texts = []
-    for query in ("定期購入を入れたい", "subscriptions recurring orders", CANARY):
-        answer = running.client.post(
-            "/v1/recommendations", json={"query": query, "top_k": 8}, headers=running.headers(role)
-        )
-        texts.append(answer.text)
-    for method, path in app_routes(running):
-        if method == "GET" and ACCESS[(method, path)] != PUBLIC:
-            texts.append(running.client.get(fill(path, running), headers=running.headers(role)).text)
-    texts.append(running.client.get(f"/v1/partners/{sub}", headers=running.headers(role)).text)
+    asked = running.client.post("/v1/recommendations", json={"query": "定期購入を入れたい", "top_k": 8},
+                                headers=manager).json()
+    feedback = running.client.post(f"/v1/recommendations/{asked['request_id']}/feedback",
+                                   json={"partner_id": sub, "verdict": "adopted"}, headers=manager)
+    contact = running.client.post(f"/v1/partners/{sub}/contacts", json={"name": "Sato"}, headers=manager)
+    initiative = running.client.post("/v1/initiatives", headers=manager, json={
+        "partner_id": sub, "kind": "event", "title": "Webinar"})
+    notes = running.client.get(f"/v1/partners/{sub}/notes", headers=manager).json()
+    return {"partner_id": sub, "note_id": next(n["id"] for n in notes if n["terms"]),
+            "contact_id": contact.json()["id"], "initiative_id": initiative.json()["id"],
+            "introduction_id": feedback.json()["introduction_id"],
+            "request_id": asked["request_id"]}
+
+
+@pytest.mark.parametrize("role", ["viewer", "pm"])
+def test_no_secret_reaches_a_viewer_or_a_pm(running: Running, role: str) -> None:
+    """Three canaries: a confidential note's body, a public note's terms, the partner's
+    revenue-share terms. Ask every GET route of the OpenAPI schema with real ids, and
+    recommendations that find their partner; find none of them."""
+    ids = real_ids(running)
+    headers = running.headers(role)
+    texts = [running.client.post("/v1/recommendations", json={"query": query, "top_k": 8},
+                                 headers=headers).text
+             for query in ("定期購入を入れたい", "subscriptions recurring orders", CANARY, TERMS_CANARY)]
+    for path, operations in running.app.openapi()["paths"].items():
+        if "get" in operations:
+            texts.append(running.client.get(path.format(**ids), headers=headers).text)
     joined = "\n".join(texts)
-    assert "Teiki Subscriptions" in joined  # the partner itself is visible
-    assert CANARY not in joined
-    assert secret_terms not in joined
+    assert "Teiki Subscriptions" in joined and "Onboarding took two weeks" in joined or role == "viewer"
+    for secret in (CANARY, TERMS_CANARY, SHARE_CANARY):
+        assert secret not in joined, secret
     # while a partner manager does see them
-    manager = running.client.get(f"/v1/partners/{sub}/notes", headers=running.headers("partner_manager"))
-    assert CANARY in manager.text
+    manager = running.headers("partner_manager")
+    notes = running.client.get(f"/v1/partners/{ids['partner_id']}/notes", headers=manager).text
+    partner = running.client.get(f"/v1/partners/{ids['partner_id']}", headers=manager).text
+    assert CANARY in notes and TERMS_CANARY in notes and SHARE_CANARY in partner
 
 
 def test_the_key_cache_keeps_valid_keys_for_its_time_only() -> None:
