@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import Annotated
@@ -18,8 +19,8 @@ from scripts import evaluate as evaluate_command
 from scripts import keys as keys_command
 from scripts import load as load_command
 from scripts.runtime import open_runtime
-from service.index.changes import catalog_changed
 from service.index.matcher import Matcher, make_matching_engine
+from service.partners.imports import import_records
 from service.settings import Settings
 
 app = typer.Typer(help="partnermatch: partner recommendations for a Shopify agency.", no_args_is_help=True)
@@ -41,17 +42,15 @@ app.command("bench")(bench_command.bench)
 console = Console(stderr=True)
 
 
-def _run_import(load, source: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    """Read, then write everything in one transaction; refresh the index when anything changed."""
-    from catalog.importers.upsert import apply_import
-
+def _run_import(load, files: list[Path], source: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Read, then write everything in one transaction (audited); refresh the index."""
     runtime = open_runtime()
     try:
         with console.status("reading…"):
             source_name, records, notes = load()
         with runtime.transaction() as session, console.status(f"importing {len(records)} partners…"):
-            report: ImportReport = apply_import(session, source or source_name, records, notes)
-            catalog_changed(session, *report.changed_partners)
+            report: ImportReport = import_records(
+                session, _actor(), source or source_name, [str(f) for f in files], records, notes)
     except ImportFailed as failure:
         console.print(f"[red]{failure}[/red]")
         raise typer.Exit(2) from None
@@ -62,6 +61,14 @@ def _run_import(load, source: str | None = None) -> None:  # type: ignore[no-unt
     console.print(f"index: {matcher.engine.count()} partners, generation {matcher.generation}")
 
 
+def _actor() -> str:
+    """Who runs the command, for the audit trail."""
+    try:
+        return f"cli ({getpass.getuser()})"
+    except (KeyError, OSError):  # no login name for this uid (a bare container)
+        return "cli"
+
+
 @import_app.command("shopify-appstore")
 def import_shopify(
     folder: Annotated[Path, typer.Argument(help="Folder of the App Store CSV export")],
@@ -69,7 +76,7 @@ def import_shopify(
     """Import the Shopify App Store data set (apps, categories, benefits, plans)."""
     from catalog.importers.shopify import SOURCE, read_appstore
 
-    _run_import(lambda: (SOURCE, read_appstore(folder), []))
+    _run_import(lambda: (SOURCE, read_appstore(folder), []), [folder])
 
 
 @import_app.command("catalog")
@@ -81,7 +88,7 @@ def import_catalog(path: Annotated[Path, typer.Argument(help="A catalog file (YA
         source, records = read_catalog(path)
         return source, records, []
 
-    _run_import(load)
+    _run_import(load, [path])
 
 
 @import_app.command("csv")
@@ -101,6 +108,7 @@ def import_csv(
             read_partners_csv(partners) if partners else [],
             read_notes_csv(notes) if notes else [],
         ),
+        [path for path in (partners, notes) if path],
         source,
     )
 

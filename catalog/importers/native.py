@@ -117,11 +117,15 @@ def _record(partner: dict[str, Any]) -> dict[str, Any]:
 
 
 def _note(note: dict[str, Any]) -> dict[str, Any]:
-    return {
+    record = {
         "external_id": note["external_id"],
         "date": date.fromisoformat(note["date"]),
         "kind": note["kind"],
         "body": note["body"],
-        "confidential": note.get("confidential", False),
         **{name: note.get(name) for name in NOTE_OPTIONAL},
     }
+    # Left out, it keeps what an existing note has (a new note is not confidential): a file that
+    # lost the key never makes notes public.
+    if "confidential" in note:
+        record["confidential"] = note["confidential"]
+    return record

@@ -38,7 +38,7 @@ NOTE_COLUMNS = (
 NOTE_REQUIRED = ("partner_external_id", "date", "kind", "body")
 BOOLEANS = {
     "true": True, "yes": True, "1": True, "はい": True,
-    "false": False, "no": False, "0": False, "いいえ": False, "": False,
+    "false": False, "no": False, "0": False, "いいえ": False,
 }
 BOOLEAN_WORDS = "true/false, yes/no, 1/0 or はい/いいえ"
 _LIST_SEPARATOR = re.compile(r"[;、]")
@@ -208,14 +208,22 @@ def _note(line: int, row: dict[str, str], problems: _Problems) -> dict[str, Any]
     _choice(note, row, "kind", NOTE_KINDS, line, problems)
     _choice(note, row, "outcome", NOTE_OUTCOMES, line, problems)
     for name in ("author", "terms"):
-        note[name] = row.get(name) or None
-    confidential = row.get("confidential", "").lower()
-    if confidential not in BOOLEANS:
-        problems.add(line, f"confidential {row['confidential']!r} is not {BOOLEAN_WORDS}")
-    note["confidential"] = BOOLEANS.get(confidential, False)
+        if name in row:
+            note[name] = row[name] or None
+    _confidential(note, row, line, problems)
     note["external_id"] = row.get("external_id") or _derived_id(row, note["date"])
     note["origin"] = f"{problems.path}:{line}"
     return note
+
+
+def _confidential(note: dict[str, Any], row: dict[str, str], line: int, problems: _Problems) -> None:
+    """Only an explicit value sets it: a blank or missing cell keeps what an existing note has (a
+    new note is not confidential), so a file that lost the column never makes notes public."""
+    cell = row.get("confidential", "").lower()
+    if cell in BOOLEANS:
+        note["confidential"] = BOOLEANS[cell]
+    elif cell:
+        problems.add(line, f"confidential {row['confidential']!r} is not {BOOLEAN_WORDS}")
 
 
 def _date(text: str, line: int, problems: _Problems) -> date | None:

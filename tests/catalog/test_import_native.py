@@ -94,7 +94,8 @@ def test_read_fills_defaults(tmp_path: Path) -> None:
     assert minimal["notes"] == [] and minimal["rating"] is None
     first_note = records[0]["notes"][0]
     assert first_note["date"] == date(2024, 4, 1)
-    assert first_note["confidential"] is False and first_note["terms"] is None
+    # left out: an existing note keeps its confidentiality, a new one is stored as not confidential
+    assert "confidential" not in first_note and first_note["terms"] is None
 
 
 def test_yaml_and_json_read_the_same(tmp_path: Path) -> None:

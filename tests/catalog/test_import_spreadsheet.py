@@ -230,3 +230,23 @@ def test_note_moved_to_another_partner_is_updated_not_duplicated(
     assert (report.notes_created, report.notes_updated, report.notes_skipped) == (0, 1, 2)
     assert "n-1" in [note.external_id for note in load_partner(session_maker, "p-2").notes]
     assert count(session_maker, NegotiationNote) == 3
+
+
+def test_a_blank_or_missing_confidential_cell_never_makes_a_note_public(
+    session_maker: sessionmaker[Session], files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import_files(session_maker, *files)  # "Signed." is confidential
+    blank = NOTES.replace("15% revenue share,はい", "15% revenue share,")
+    import_files(session_maker, None, write(tmp_path, "blank.csv", blank))
+    dropped = "\n".join(line.rsplit(",", 1)[0] for line in NOTES.splitlines()) + "\n"
+    import_files(session_maker, None, write(tmp_path, "no-column.csv", dropped))
+    assert next(n for n in load_partner(session_maker, "p-1").notes if n.body == "Signed.").confidential
+
+    new = NOTES.replace("Late pickups.", "Pickups on time again.")  # a new note, blank cell
+    import_files(session_maker, None, write(tmp_path, "new.csv", new))
+    assert not next(n for n in load_partner(session_maker, "p-2").notes
+                    if n.body == "Pickups on time again.").confidential
+
+    lowered = NOTES.replace("15% revenue share,はい", "15% revenue share,いいえ")
+    import_files(session_maker, None, write(tmp_path, "lowered.csv", lowered))
+    assert not next(n for n in load_partner(session_maker, "p-1").notes if n.body == "Signed.").confidential
