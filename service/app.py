@@ -27,6 +27,7 @@ from service.partners import routes as partners
 from service.recommendations import routes as recommendations
 from service.settings import Settings
 from service.slack import routes as slack
+from service.slack.workspace import Workspaces
 
 log = logging.getLogger(__name__)
 MatcherFactory = Callable[[Settings, Any], Matcher]
@@ -44,6 +45,7 @@ def create_app(settings: Settings, matcher_factory: MatcherFactory = Matcher) ->
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.keys = KeyCache(settings.auth_cache_seconds)
+    app.state.workspaces = Workspaces(settings)
     errors.install(app)
     for module in (health, recommendations, partners, slack, introductions, kpis, admin):
         app.include_router(module.router)

@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""
     slack_bot_token: str = ""
     slack_api_url: str = "https://slack.com/api/"
+    slack_team_id: str = Field(
+        default="", description="The workspace that installed the app (its id, T...). Unset: "
+        "asked of Slack with the bot token (auth.test), or else the workspace a request comes from.",
+    )
+    slack_response_url_prefixes: list[str] = Field(
+        default_factory=lambda: ["https://hooks.slack.com/"],
+        description="Answers go back only to a response_url starting with one of these.",
+    )
     slack_allowed_teams: list[str] = Field(default_factory=list)
     slack_user_roles: dict[str, str] = Field(default_factory=dict)
     slack_default_role: str = "pm"

@@ -16,7 +16,6 @@ from typing import Any, cast
 
 import httpx
 from fastapi import FastAPI
-from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +41,7 @@ from service.records import get_or_404
 from service.settings import Settings
 from service.slack import blocks
 from service.slack.blocks import PAGE, Answer, ButtonRef, CandidateView, NoteView
+from service.slack.workspace import SlackUser, Workspaces, shown_as, web_client
 
 log = logging.getLogger(__name__)
 MAX_SHOWN = 50  # the API's top_k limit
@@ -54,16 +54,16 @@ class Context:
     settings: Settings
     sessions: sessionmaker[Session]
     matcher: Matcher
+    workspaces: Workspaces
 
     @classmethod
     def of(cls, app: FastAPI) -> Context:
-        return cls(app.state.settings, app.state.sessions, app.state.matcher)
+        return cls(app.state.settings, app.state.sessions, app.state.matcher, app.state.workspaces)
 
 
 @dataclass(frozen=True)
 class Command:
-    caller: Caller
-    user: str
+    user: SlackUser
     channel: str
     query: str
     public: bool
@@ -74,8 +74,7 @@ class Command:
 
 @dataclass(frozen=True)
 class Click:
-    caller: Caller
-    user: str
+    user: SlackUser
     channel: str
     action: str  # a key of blocks.VERDICTS, or "more"
     ref: ButtonRef
@@ -104,11 +103,10 @@ def _guarded(response_url: str, job: Callable[..., None], *args: Any) -> None:
 
 
 def _answer_command(ctx: Context, command: Command) -> None:
-    notes = not command.public and not command.shared and channel_allows_notes(
-        ctx.settings, command.channel
-    )
+    caller = ctx.workspaces.caller(command.user)
+    notes = _notes_shown(ctx, caller, command.channel, command.public or command.shared)
     body = RecommendationCreate(query=command.query[:2000], top_k=PAGE)
-    read = _recommend_once(ctx, f"command:{command.trigger_id}", shown_as(command.caller, notes),
+    read = _recommend_once(ctx, f"command:{command.trigger_id}", shown_as(caller, notes),
                            lambda _session: body)
     if read is not None:
         post(command.response_url, blocks.answer_message(
@@ -129,10 +127,12 @@ def _more(ctx: Context, click: Click) -> None:
             filters=Filters(**row.filters), client=ClientInfo(**row.client),
         )
 
-    read = _recommend_once(ctx, f"more:{click.replay_key}:{click.user}",
-                           shown_as(click.caller, ref.notes), asked_again)
+    caller = ctx.workspaces.caller(click.user)
+    notes = _notes_shown(ctx, caller, click.channel, not ref.notes)
+    read = _recommend_once(ctx, f"more:{click.replay_key}:{click.user.id}",
+                           shown_as(caller, notes), asked_again)
     if read is not None:
-        answer = _answer(read, query, ref.offset, ref.public, ref.notes)
+        answer = _answer(read, query, ref.offset, ref.public, notes)
         post(click.response_url, {**blocks.answer_message(answer), "replace_original": False})
 
 
@@ -153,21 +153,30 @@ def _recommend_once(
 
 def _feedback(ctx: Context, click: Click) -> None:
     verdict = blocks.VERDICTS[click.action]
-    if not click.caller.at_least("pm"):
+    caller = ctx.workspaces.caller(click.user)
+    if not caller.at_least("pm"):
         post(click.response_url, {**blocks.notice(NEEDS_PM), "replace_original": False})
         return
-    key = f"slack:{click.replay_key}:{click.user}"
+    key = f"slack:{click.replay_key}:{click.user.id}"
     with transaction(ctx.sessions) as session:
         if session.scalar(select(Feedback.id).where(Feedback.dedupe_key == key)) is not None:
             return  # a replayed click: recorded already, and already confirmed
-        record_feedback(session, click.caller, click.ref.request_id, click.ref.partner_id,
+        record_feedback(session, caller, click.ref.request_id, click.ref.partner_id,
                         verdict, dedupe_key=key, adoption_signal=ctx.settings.adoption_signal)
         partner = session.get(Partner, click.ref.partner_id)
         name = partner.name if partner else click.ref.partner_id
+    notes = _notes_shown(ctx, caller, click.channel, not click.ref.notes)
     with reading(ctx.sessions) as session:
-        answer = rebuild(session, ctx.matcher, click.ref, click.caller)
+        answer = rebuild(session, ctx.matcher, replace(click.ref, notes=notes), caller)
     post(click.response_url, {**blocks.answer_message(answer), "replace_original": True})
     confirm(ctx.settings, click, blocks.confirmation(verdict, name))
+
+
+def _notes_shown(ctx: Context, caller: Caller, channel: str, hidden: bool) -> bool:
+    """Whether an answer may show negotiation notes: not when `hidden` (a public answer, a channel
+    the payload says is shared, a button of an answer shown without them), never to a role
+    below pm, and only in a channel that allows them (see `workspace.py`)."""
+    return not hidden and caller.sees_notes and ctx.workspaces.channel_allows_notes(channel)
 
 
 def rebuild(session: Session, matcher: Matcher, ref: ButtonRef, caller: Caller) -> Answer:
@@ -195,42 +204,16 @@ def rebuild(session: Session, matcher: Matcher, ref: ButtonRef, caller: Caller) 
                   _has_more(len(row.candidates), ref.offset))
 
 
-def shown_as(caller: Caller, notes: bool) -> Caller:
-    """Who the answer is built for: a viewer when notes may not show, at most a pm otherwise.
-
-    Slack shows at most non-confidential notes, whatever the role, and none in public answers or
-    shared channels: those are left out before the blocks are built.
-    """
-    role = "viewer" if not notes else ("pm" if caller.at_least("pm") else caller.role)
-    return replace(caller, role=role)
-
-
-def channel_allows_notes(settings: Settings, channel: str) -> bool:
-    """False for Slack Connect channels; when the channel cannot be checked, False as well."""
-    if not settings.slack_bot_token:
-        return True  # no bot token: only the payload's own flag can tell
-    try:
-        info = web_client(settings).conversations_info(channel=channel)["channel"]
-    except Exception:
-        log.warning("conversations.info failed; notes left out", extra={"channel": channel})
-        return False
-    return not (info.get("is_ext_shared") or info.get("is_pending_ext_shared"))
-
-
 def confirm(settings: Settings, click: Click, text: str) -> None:
     """Tell the one who clicked, and only them."""
     if settings.slack_bot_token and click.channel:
         try:
-            web_client(settings).chat_postEphemeral(channel=click.channel, user=click.user,
+            web_client(settings).chat_postEphemeral(channel=click.channel, user=click.user.id,
                                                     text=text)
             return
         except Exception:
             log.warning("chat.postEphemeral failed; confirming through response_url")
     post(click.response_url, {**blocks.notice(text), "replace_original": False})
-
-
-def web_client(settings: Settings) -> WebClient:
-    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
 
 
 def post(response_url: str, message: dict[str, Any]) -> None:

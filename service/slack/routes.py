@@ -8,11 +8,11 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 
-from service.auth.callers import RANK, Caller
 from service.errors import BadRequest, Forbidden
 from service.settings import Settings
 from service.slack import blocks, jobs
 from service.slack.verify import SignedBody
+from service.slack.workspace import SlackUser, response_url_allowed, team_allowed
 
 router = APIRouter(prefix="/slack", tags=["slack"])
 
@@ -36,9 +36,10 @@ async def slash_command(
         return blocks.help_message()
     if not form.get("response_url") or not form.get("trigger_id"):
         raise BadRequest("a slash command carries response_url and trigger_id")
+    _check_response_url(settings, form["response_url"])
     command = jobs.Command(
-        caller=caller_for(settings, team, user, form.get("user_name", "")),
-        user=user, channel=form.get("channel_id", ""), query=query, public=public,
+        user=SlackUser(user, form.get("user_name", ""), team),
+        channel=form.get("channel_id", ""), query=query, public=public,
         shared=form.get("is_ext_shared_channel", "").lower() == "true",
         response_url=form["response_url"], trigger_id=form["trigger_id"],
     )
@@ -70,16 +71,9 @@ def parse_text(text: str) -> tuple[bool, str]:
     return False, text.strip()
 
 
-def team_allowed(settings: Settings, team: str) -> bool:
-    # With no list configured, the signing secret alone ties requests to our one Slack app.
-    return not settings.slack_allowed_teams or team in settings.slack_allowed_teams
-
-
-def caller_for(settings: Settings, team: str, user: str, name: str) -> Caller:
-    roles = settings.slack_user_roles
-    role = roles.get(f"{team}:{user}") or roles.get(user) or settings.slack_default_role
-    return Caller(id=f"slack:{team}:{user}", name=name or user,
-                  role=role if role in RANK else "viewer")
+def _check_response_url(settings: Settings, url: str) -> None:
+    if not response_url_allowed(settings, url):
+        raise BadRequest("response_url is not one of Slack's")
 
 
 def _click(settings: Settings, payload: dict[str, Any]) -> jobs.Click | None:
@@ -92,9 +86,11 @@ def _click(settings: Settings, payload: dict[str, Any]) -> jobs.Click | None:
     user = payload["user"]
     channel = (payload.get("channel") or {}).get("id") or (
         payload.get("container") or {}).get("channel_id", "")
+    _check_response_url(settings, payload["response_url"])
     return jobs.Click(
-        caller=caller_for(settings, team, user["id"], user.get("username") or user.get("name", "")),
-        user=user["id"], channel=channel, action=action["action_id"],
+        user=SlackUser(user["id"], user.get("username") or user.get("name", ""), team,
+                       own_team=user.get("team_id")),
+        channel=channel, action=action["action_id"],
         ref=blocks.ButtonRef.decode(action["value"]), response_url=payload["response_url"],
         replay_key=action.get("action_ts") or payload["trigger_id"],
     )

@@ -49,8 +49,13 @@ class Received:
 
 @dataclass
 class FakeSlack:
-    """Records what our app sends to Slack; channels whose id starts with CEXT are shared."""
+    """Records what our app sends to Slack and answers its Web API like the installing workspace
+    `team` would: channels whose id starts with CEXT are shared with another organisation; users
+    belong to `team` unless `user_teams` says otherwise; `guests` are guest accounts."""
 
+    team: str = "T0PARTNER"
+    user_teams: dict[str, str] = field(default_factory=dict)
+    guests: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     url: str = ""
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -103,4 +108,11 @@ class FakeSlack:
             channel = str(body.get("channel", ""))
             return JSONResponse({"ok": True, "channel": {
                 "id": channel, "is_ext_shared": channel.startswith("CEXT")}})
+        if method == "users.info":
+            user = str(body.get("user", ""))
+            return JSONResponse({"ok": True, "user": {
+                "id": user, "team_id": self.user_teams.get(user, self.team),
+                "is_restricted": user in self.guests}})
+        if method == "auth.test":
+            return JSONResponse({"ok": True, "team_id": self.team})
         return JSONResponse({"ok": True})

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
@@ -22,10 +22,10 @@ from models.engine import MatchingEngine
 from service.app import create_app
 from service.index.matcher import Matcher
 from service.settings import Settings
-from service.slack.routes import caller_for, team_allowed
 from service.slack.verify import is_signed
+from service.slack.workspace import SlackUser, Workspaces, team_allowed
 from tests.helpers.database import empty
-from tests.helpers.service import CANARY, seed
+from tests.helpers.service import CANARY, SHARE_CANARY, TERMS_CANARY, seed
 from tests.helpers.slack import FakeSlack, serve
 
 SECRET = "test-signing-secret-0123456789"
@@ -126,7 +126,7 @@ def catalog(
         database_url=engine.url.render_as_string(hide_password=False),
         index_dir=folder / "index", index_poll_seconds=0.2, slack_signing_secret=SECRET,
         slack_bot_token="xoxb-test", slack_allowed_teams=[TEAM],
-        slack_user_roles={"U0VIEW": "viewer", f"{TEAM}:U0BOSS": "partner_manager"},
+        slack_user_roles={"U0VIEW": "viewer", f"{TEAM}:U0BOSS": "partner_manager", "U0EXTPM": "pm"},
     )
 
     def matcher_factory(settings: Settings, sessions: Any) -> Matcher:
@@ -150,7 +150,8 @@ def catalog(
 
 @pytest.fixture(scope="module")
 def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
+    fake = FakeSlack(team=TEAM, user_teams={"U0EXT": "T0OTHERORG", "U0EXTPM": "T0OTHERORG"},
+                     guests={"U0GUEST"})
     with serve(fake.app()) as url:
         fake.url = url
         yield fake
@@ -165,7 +166,8 @@ def http() -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def bot(catalog: Catalog, slack: FakeSlack, http: httpx.Client) -> Iterator[Bot]:
     """The app served on loopback, its Slack API pointed at the fake Slack."""
-    settings = catalog.settings.model_copy(update={"slack_api_url": f"{slack.url}/api/"})
+    settings = catalog.settings.model_copy(update={
+        "slack_api_url": f"{slack.url}/api/", "slack_response_url_prefixes": [f"{slack.url}/response/"]})
     with serve(create_app(settings, catalog.matcher_factory)) as url:
         yield Bot(url, slack, catalog, http)
 
@@ -347,6 +349,51 @@ def test_workspaces_and_roles_come_from_the_settings(bot: Bot) -> None:
     assert bot.slack.posts(stranger) == []
 
 
+def test_users_of_another_workspace_and_guests_read_as_viewers(bot: Bot) -> None:
+    """Slack Connect: a user of another organisation, or a guest, unmapped, gets no notes even in
+    a direct message; one mapped to a role in the settings gets that role's answer."""
+    hooks = {user: bot.command(QUERY, user=user, channel="D0DIRECT")[1]
+             for user in ("U0EXT", "U0GUEST", "U0EXTPM", "U0PM")}
+    answers = {user: bot.answer(hook) for user, hook in hooks.items()}
+    for user in ("U0EXT", "U0GUEST"):
+        assert "Teiki Subscriptions" in text_of(answers[user]) and NOTE not in json.dumps(answers[user])
+    assert NOTE in text_of(answers["U0EXTPM"]) and NOTE in text_of(answers["U0PM"])
+    _, click = bot.click("adopted", buttons(answers["U0EXT"])["adopted"][0], user="U0EXT")
+    assert "pm" in bot.answer(click)["text"]  # a viewer gives no feedback
+
+
+def test_answers_go_to_slacks_hooks_only(bot: Bot) -> None:
+    before = bot.counts()
+    body, _ = bot.command_body(QUERY, response_url="https://attacker.example/hook")
+    refused = bot.post("/slack/commands", body)
+    assert refused.status_code == 400 and "response_url" in refused.json()["detail"]
+    _, hook = bot.command(QUERY)
+    value = buttons(bot.answer(hook))["adopted"][0]
+    click, _ = bot.click_body("adopted", value)
+    payload = json.loads(dict(parse_qsl(click.decode()))["payload"])
+    payload["response_url"] = "http://127.0.0.1:1/elsewhere"
+    forged = urlencode({"payload": json.dumps(payload)}).encode()
+    assert bot.post("/slack/interactions", forged).status_code == 400
+    time.sleep(0.5)
+    assert bot.counts() == (before[0] + 1, before[1])
+
+
+def test_no_secret_reaches_a_slack_answer(bot: Bot) -> None:
+    """The three canaries (a confidential note, a public note's terms, revenue-share terms) in no
+    answer, button update or confirmation, whatever the role: Slack shows at most public notes."""
+    hooks = [bot.command(query, user=user)[1] for user in ("U0PM", "U0BOSS")
+             for query in (QUERY, "subscriptions agreed for the first year", "rev share of fees")]
+    messages = [bot.answer(hook) for hook in hooks]
+    _, click = bot.click("adopted", buttons(messages[3])["adopted"][0], user="U0BOSS")
+    messages.append(bot.answer(click))
+    _, more = bot.click("more", buttons(messages[0])["more"][0])
+    messages.append(bot.answer(more))
+    sent = json.dumps([*messages, *(r.body for r in bot.slack.received)], ensure_ascii=False)
+    assert NOTE in sent
+    for secret in (CANARY, TERMS_CANARY, SHARE_CANARY):
+        assert secret not in sent, secret
+
+
 BAD_HEADERS: dict[str, Callable[[bytes], dict[str, str]]] = {
     "missing": lambda body: dict(FORM),
     "no signature": lambda body: {**FORM, "X-Slack-Request-Timestamp": str(int(time.time()))},
@@ -383,12 +430,22 @@ def test_bad_stale_and_retried_requests_change_nothing(bot: Bot) -> None:
     assert bot.counts() == (before[0] + 1, before[1])
 
 
-def test_roles_and_workspaces_without_a_list() -> None:
+def test_roles_and_workspaces_without_a_list_or_a_bot_token() -> None:
     settings = Settings(slack_user_roles={"U1": "admin", "T1:U2": "viewer", "U3": "owner"})
     assert team_allowed(settings, "T-any") and not team_allowed(
         settings.model_copy(update={"slack_allowed_teams": ["T1"]}), "T-any")
-    assert caller_for(settings, "T1", "U1", "ann").role == "admin"
-    assert caller_for(settings, "T1", "U2", "bo").role == "viewer"
-    assert caller_for(settings, "T1", "U3", "cy").role == "viewer"  # an unknown role: the least
-    assert caller_for(settings, "T1", "U4", "").id == "slack:T1:U4"
-    assert caller_for(settings, "T1", "U4", "").role == "pm"
+    workspaces = Workspaces(settings)
+
+    def role(user: str, team: str = "T1", own_team: str | None = None) -> str:
+        return workspaces.caller(SlackUser(user, "", team, own_team)).role
+
+    assert role("U1") == "admin" and role("U2") == "viewer"
+    assert role("U3") == "viewer"  # an unknown role: the least
+    assert workspaces.caller(SlackUser("U4", "", "T1")).id == "slack:T1:U4"
+    assert role("U4") == "pm"  # nothing to ask Slack: the workspace a request comes from is home
+    assert role("U4", own_team="T9") == "viewer"  # a button says the user is another's
+    installed = Workspaces(settings.model_copy(update={"slack_team_id": "T1"}))
+    assert installed.caller(SlackUser("U4", "", "T5")).role == "viewer"
+    # without a bot token nothing can be checked: notes in direct messages only
+    assert workspaces.channel_allows_notes("D0DIRECT")
+    assert not workspaces.channel_allows_notes("C0GENERAL")
