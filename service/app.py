@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import anyio
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
@@ -17,6 +16,7 @@ from service.admin import routes as admin
 from service.auth.keys import KeyCache
 from service.auth.limiter import RateLimiter
 from service.http import errors, health
+from service.http.admission import Admission
 from service.http.middleware import RequestContext
 from service.http.observability import Metrics, configure_logging
 from service.index.changes import follow_commits
@@ -49,7 +49,8 @@ def create_app(settings: Settings, matcher_factory: MatcherFactory = Matcher) ->
     errors.install(app)
     for module in (health, recommendations, partners, slack, introductions, kpis, admin):
         app.include_router(module.router)
-    app.add_middleware(RequestContext, app_ref=app, max_body=settings.max_body_bytes)
+    app.add_middleware(Admission, app_ref=app, settings=settings)
+    app.add_middleware(RequestContext, app_ref=app)  # outermost: every answer has its id
     return app
 
 
@@ -60,7 +61,6 @@ def _lifespan(settings: Settings, matcher_factory: MatcherFactory):  # type: ign
         await run_in_threadpool(upgrade, database)
         app.state.database = database
         app.state.sessions = session_factory(database)
-        app.state.admission = anyio.Semaphore(settings.max_requests_in_flight)
         app.state.matcher = matcher_factory(settings, app.state.sessions)
         # what a request, a Slack job or any other unit of work of this process commits
         follow_commits(app.state.sessions, app.state.matcher.refresh)

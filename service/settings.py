@@ -70,6 +70,20 @@ class Settings(BaseSettings):
         "thread pool (40) and the database pool (30), so a request holding a row lock or "
         "SQLite's write lock always gets a thread and a connection to commit with.",
     )
+    max_requests_waiting: int = Field(
+        default=200, ge=0,
+        description="Requests that may wait for a turn; past that, 503 with Retry-After.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0, gt=0,
+        description="A request body must arrive whole within this time (else 408); it is read "
+        "before the request waits for a turn, so a slow client never holds one.",
+    )
+    auth_failures_per_minute: int = Field(
+        default=30, ge=1,
+        description="Requests with a missing or wrong API key answered 401 per client address "
+        "and minute; past that, 429.",
+    )
     hnsw_min_partners: int = Field(
         default=50_000, ge=0,
         description="A full index build of at least this many partners keeps each vector channel "

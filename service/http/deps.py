@@ -7,13 +7,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from catalog.db import reading, transaction
 from service.auth.callers import Caller
-from service.auth.keys import find_key
 from service.errors import Forbidden, Unauthorized
 from service.index.matcher import Matcher
 from service.settings import Settings
@@ -56,31 +54,12 @@ async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    """The key's caller: from the key cache in the event loop, else read in a worker thread."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("missing bearer API key")
-    keys = request.app.state.keys
-    caller = keys.cached(credentials.credentials)
+    """The key's caller, found before the request was admitted (`service/http/admission.py`);
+    `credentials` only documents the bearer scheme in the OpenAPI schema."""
+    caller = getattr(request.state, "caller", None)
     if caller is None:
-        caller = await run_in_threadpool(_look_up, request, credentials.credentials)
-        if caller is None:
-            raise Unauthorized("unknown or revoked API key")
-        keys.remember(credentials.credentials, caller)
-    request.app.state.limiter.check(caller.id)
-    request.state.caller = caller
+        raise Unauthorized("missing bearer API key")
     return caller
-
-
-def _look_up(request: Request, key: str) -> Caller | None:
-    session = getattr(request.state, "session", None)
-    if session is not None and session.in_transaction():
-        # another dependency has begun the request's transaction: read in it, rather than
-        # hold a second connection of the pool
-        return find_key(session, key)
-    # Else a short read of its own, so the request's transaction (on SQLite: the write lock)
-    # starts only when the route needs the database: a search does not run under the lock.
-    with reading(request.app.state.sessions) as own:
-        return find_key(own, key)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -4,13 +4,17 @@ outputs read from rows, and the date query parameters."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Text = Field(default="", max_length=20_000)
 Tags = Field(default_factory=list, max_length=100)
+# A page of a list: at most 200 rows, from at most 100,000 rows in (deeper pages would make the
+# database skip that many rows for each request: narrow the filters instead).
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=100_000)]
 # Dates a period may start or end on: far enough for any report, and month arithmetic stays valid.
 EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
 

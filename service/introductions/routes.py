@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from catalog.tables import Initiative, Introduction
 from catalog.vocabulary import InitiativeKind, InitiativeStatus, IntroductionStatus
 from service.http.deps import ManagerDep, SessionDep, SettingsDep
-from service.http.schemas import date_query
+from service.http.schemas import Limit, Offset, date_query
 from service.introductions import initiatives, service
 from service.introductions.schemas import (
     InitiativeCreate,
@@ -25,8 +25,6 @@ from service.introductions.schemas import (
 from service.records import get_or_404
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def _introduction(introduction_id: str, session: SessionDep) -> Introduction:

@@ -9,7 +9,8 @@ A request is a gap when
 Gaps are grouped by what they ask for, simply: requests that name the same glossary concepts
 (in either language, so 「定期購入」 and "subscriptions" meet) form one group; requests that name
 no concept join the first group whose words overlap theirs by half or more (Jaccard of the
-engine's tokens), else start their own.
+engine's tokens), else start their own. The database picks the gaps; the newest 2,000 of the
+period are grouped.
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.tables import Feedback, RecommendationRequest
-from models.glossary import Glossary
+from models.glossary import Entry, Glossary
 from models.text import detect_language, tokenize
 
 WORD_OVERLAP = 0.5
 EXAMPLES = 5
+EXAMINED = 2_000  # gaps grouped at most, the newest of the period
 
 
 @dataclass(frozen=True)
@@ -65,19 +67,21 @@ def gap_reason(asked: Asked, threshold: float) -> str | None:
 def group_gaps(asked: Iterable[Asked], threshold: float, glossary: Glossary) -> list[Group]:
     """The gaps among the requests, grouped; the most asked-for first."""
     groups: dict[str, Group] = {}
+    concepts: dict[str, list[Entry]] = {}  # a query asked again is looked up once
     for request in sorted(asked, key=lambda a: (a.created_at, a.id)):
         reason = gap_reason(request, threshold)
         if reason is None:
             continue
-        group = _group_for(request.query, groups, glossary)
+        if request.query not in concepts:
+            concepts[request.query] = glossary.find(request.query)
+        group = _group_for(request.query, concepts[request.query], groups)
         group.requests.append(request)
         group.reasons[reason] += 1
     return sorted(groups.values(), key=lambda g: (-len(g.requests), g.label))
 
 
-def _group_for(query: str, groups: dict[str, Group], glossary: Glossary) -> Group:
+def _group_for(query: str, entries: list[Entry], groups: dict[str, Group]) -> Group:
     language = detect_language(query)
-    entries = glossary.find(query)
     if entries:
         key = "concepts:" + "+".join(sorted(entry.id for entry in entries))
         label = " / ".join(entry.label(language) for entry in entries)
@@ -95,28 +99,33 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
-def load_asked(
-    session: Session, start: date | None = None, end: date | None = None
+def load_gaps(
+    session: Session, threshold: float, start: date | None = None, end: date | None = None,
+    limit: int = EXAMINED,
 ) -> list[Asked]:
-    query = select(RecommendationRequest)
+    """The requests of the period that are gaps (see `gap_reason`), the newest `limit` of them,
+    chosen by the database: however many requests are stored, few rows come back."""
+    request = RecommendationRequest
+    only_not_a_fit = (
+        select(Feedback.request_id).group_by(Feedback.request_id)
+        .having(func.sum(case((Feedback.verdict != "not_a_fit", 1), else_=0)) == 0)
+    )
+    query = select(request.id, request.query, request.created_at, request.top_score).where(
+        or_(request.top_score.is_(None), request.top_score < threshold,
+            request.id.in_(only_not_a_fit)))
     if start is not None:
-        query = query.where(RecommendationRequest.created_at >= datetime.combine(start, time(), UTC))
+        query = query.where(request.created_at >= datetime.combine(start, time(), UTC))
     if end is not None:
-        after = datetime.combine(end + timedelta(days=1), time(), UTC)
-        query = query.where(RecommendationRequest.created_at < after)
-    requests = list(session.scalars(query))
+        query = query.where(request.created_at < datetime.combine(end + timedelta(days=1), time(), UTC))
+    rows = session.execute(query.order_by(request.created_at.desc()).limit(limit)).all()
     verdicts: dict[str, list[str]] = {}
-    if requests:
-        rows = session.execute(
-            select(Feedback.request_id, Feedback.verdict)
-            .where(Feedback.request_id.in_([r.id for r in requests]))
-        ).all()
-        for request_id, verdict in rows:
-            verdicts.setdefault(request_id, []).append(verdict)
-    return [
-        Asked(r.id, r.query, r.created_at, r.top_score, tuple(verdicts.get(r.id, ())))
-        for r in requests
-    ]
+    for request_id, verdict in session.execute(
+        select(Feedback.request_id, Feedback.verdict)
+        .where(Feedback.request_id.in_([row.id for row in rows]))
+    ) if rows else ():
+        verdicts.setdefault(request_id, []).append(verdict)
+    return [Asked(row.id, row.query, row.created_at, row.top_score, tuple(verdicts.get(row.id, ())))
+            for row in rows]
 
 
 def summary(group: Group, examples: int = EXAMPLES) -> dict[str, object]:

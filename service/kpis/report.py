@@ -54,7 +54,7 @@ def build_report(
     facts = load_facts(session)
     partners = list(metrics.per_partner(facts, period).items())[:top]
     groups = gap_analysis.group_gaps(
-        gap_analysis.load_asked(session, period.start, period.end), threshold, glossary
+        gap_analysis.load_gaps(session, threshold, period.start, period.end), threshold, glossary
     )
     return ReportData(
         period=period,

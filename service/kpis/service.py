@@ -48,7 +48,7 @@ def gap_report(
     """What clients asked for that no partner covers well, grouped, the most asked-for first."""
     if start and end and start > end:
         raise BadRequest("`from` is after `to`")
-    groups = gaps.group_gaps(gaps.load_asked(session, start, end), threshold, glossary)
+    groups = gaps.group_gaps(gaps.load_gaps(session, threshold, start, end), threshold, glossary)
     return GapReport(
         threshold=threshold, from_=start, to=end,
         groups=[GapGroup.model_validate(gaps.summary(g)) for g in groups[:limit]],

@@ -11,6 +11,7 @@ from catalog.tables import Contact, NegotiationNote, Partner
 from catalog.vocabulary import PartnerKind, PartnerStatus
 from service.auth.callers import Caller
 from service.http.deps import ManagerDep, PmDep, SessionDep, ViewerDep
+from service.http.schemas import Limit, Offset
 from service.partners import service
 from service.partners.schemas import (
     ContactCreate,
@@ -70,8 +71,8 @@ def list_partners(
     source: Annotated[str | None, Query(max_length=64)] = None,
     category: Annotated[str | None, Query(max_length=100)] = None,
     include_archived: bool = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> PartnerPage:
     """List partners, filtered and paged (archived partners only on request)."""
     filters = service.PartnerFilters(q, kind, status, source, category, include_archived)

@@ -4,12 +4,13 @@ unit of work commits."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from catalog.tables import Contact, NegotiationNote, Partner, utcnow
@@ -44,15 +45,21 @@ def list_partners(
         query = query.where(Partner.status == filters.status)
     elif not filters.include_archived:
         query = query.where(Partner.status != ARCHIVED)
+    if filters.category:
+        query = query.where(_has_category(filters.category))
     query = query.order_by(Partner.name, Partner.id)
-    if filters.category:  # categories are a JSON list: filtered here, portable across both engines
-        wanted = filters.category.lower()
-        rows = [p for p in session.scalars(query) if wanted in {c.lower() for c in p.categories}]
-        return rows[offset : offset + limit], len(rows)
     # counted without the sort and the wide columns: SQLite would sort whole rows to count
     counted = query.with_only_columns(Partner.id).order_by(None).subquery()
     total = session.scalar(select(func.count()).select_from(counted)) or 0
     return list(session.scalars(query.limit(limit).offset(offset))), total
+
+
+def _has_category(category: str) -> ColumnElement[bool]:
+    """Categories are a JSON list, stored as its text on both databases: an element equal to
+    `category` (ignoring ASCII case) is that text quoted, as the JSON encoder writes it."""
+    element = json.dumps(category.lower())  # quoted, non-ASCII escaped as stored
+    pattern = "%" + element.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return func.lower(cast(Partner.categories, Text)).like(pattern, escape="\\")
 
 
 def create_partner(session: Session, caller: Caller, values: Mapping[str, Any]) -> Partner:

@@ -1,4 +1,5 @@
-"""Real `partnermatch` processes for the tests: started on loopback, waited for, killed."""
+"""Servers for the tests, on loopback: an ASGI app served by uvicorn in a thread, or real
+`partnermatch` processes, started, waited for and killed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -85,3 +89,24 @@ def catalog_records(prefix: str, count: int) -> list[dict[str, Any]]:
              "kind": "app", "status": "active", "categories": [features[i % len(features)]],
              "description_en": f"Listing {i}: {features[i % 6]} and {features[(i + 1) % 6]}."}
             for i in range(count)]
+
+
+@contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port, in a thread; yield its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -35,8 +35,8 @@ from service.app import create_app
 from service.index.matcher import Matcher
 from service.settings import Settings
 from tests.helpers.database import fresh_postgres_database
+from tests.helpers.processes import serve
 from tests.helpers.service import seed
-from tests.helpers.slack import serve
 
 EXAMPLES = 100
 # Invalid requests are generated too (they must get a documented 4xx, never a 5xx); schemathesis's

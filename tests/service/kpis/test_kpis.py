@@ -10,6 +10,7 @@ import pytest
 from catalog.db import transaction
 from catalog.tables import Feedback, Initiative, Introduction, Partner, RecommendationRequest
 from service.kpis import metrics
+from service.kpis.gaps import load_gaps
 from service.kpis.metrics import InitiativeFacts, IntroFacts, Period
 from service.kpis.terms import ShareTerms, parse_terms
 from tests.helpers.service import Running
@@ -221,3 +222,19 @@ def test_gaps_group_similar_unmet_requests(running: Running) -> None:
     assert subscription["concepts"] and subscription["best_score"] == 0.04
     pet = by_ids[frozenset(pets)]
     assert pet["reasons"] == {"low_score": 2} and pet["requests"] == 2
+
+
+def test_the_database_picks_the_gaps_the_newest_first(running: Running) -> None:
+    """Only gap requests come back from the database, however many others are stored, and no
+    more than asked for: the grouping never loads the whole history."""
+    gaps = [asked(running, "ペットの健康相談", 0.01, 1), asked(running, "宇宙旅行", None, 2),
+            asked(running, "NFT", 0.04, 3, ("not_a_fit",))]
+    for day in range(4, 9):
+        asked(running, "定期購入を入れたい", 0.045, day)  # covered well
+    asked(running, "subscriptions", 0.045, 9, ("proposed", "not_a_fit"))
+    with running.sessions() as session:
+        found = load_gaps(session, 0.03)
+        newest = load_gaps(session, 0.03, limit=2)
+    assert [a.id for a in found] == gaps[::-1]
+    assert [a.id for a in newest] == gaps[:0:-1]
+    assert newest[0].verdicts == ("not_a_fit",)

@@ -25,8 +25,9 @@ from service.settings import Settings
 from service.slack.verify import is_signed
 from service.slack.workspace import SlackUser, Workspaces, team_allowed
 from tests.helpers.database import empty
+from tests.helpers.processes import serve
 from tests.helpers.service import CANARY, SHARE_CANARY, TERMS_CANARY, seed
-from tests.helpers.slack import FakeSlack, serve
+from tests.helpers.slack import FakeSlack
 
 SECRET = "test-signing-secret-0123456789"
 TEAM = "T0PARTNER"
