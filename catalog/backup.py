@@ -3,8 +3,11 @@
 The file: a header line (format, version, schema revision, tables), one line per row
 (`{"table": ..., "row": {...}}`, tables in foreign-key order) and an end line with the row counts,
 so a cut-off file is refused. API keys are kept as their hashes only: the keys themselves are
-never stored anywhere. A restore runs in one transaction and refuses a non-empty database unless
-forced; rebuilding the index afterwards is the caller's job (the index is not in the file).
+never stored anywhere. A restore runs in one transaction, refuses a file of another schema
+revision, and refuses a non-empty database unless forced. Forced, it keeps what the database must
+not forget: its audit trail (the file's entries are added to it, never put in its place) and its
+revoked keys (a key revoked since the backup stays revoked unless `revive_keys`). Rebuilding the
+index afterwards is the caller's job (the index is not in the file).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from sqlalchemy import (
     update,
 )
 
-from catalog.tables import Base, CatalogState
+from catalog.tables import ApiKey, AuditEntry, Base, CatalogState
 
+AUDIT = AuditEntry.__tablename__
 FORMAT = "partnermatch-backup"
 VERSION = 1
 BATCH = 500
@@ -73,24 +77,85 @@ def backup(database: Engine, path: Path) -> BackupReport:
     return report
 
 
-def restore(database: Engine, path: Path, force: bool = False) -> BackupReport:
-    """Load a backup into a database at the current schema, all or nothing."""
-    _, rows = _read(path)
+def restore(
+    database: Engine, path: Path, force: bool = False, revive_keys: bool = False
+) -> BackupReport:
+    """Load a backup into a database at the file's schema revision, all or nothing."""
+    header, rows = _read(path)
     counts = {table.name: 0 for table in tables()}
     with database.begin() as connection:
+        _check_revision(connection, header, path)
         if not force and not is_empty(connection):
             raise BackupError("the database is not empty; restore into an empty one or use --force")
         replaced = _generation(connection)
+        revoked = _revoked_keys(connection)
+        trail = _audit_trail(connection)
         for table in reversed(tables()):
-            connection.execute(table.delete())
+            if table.name != AUDIT:
+                connection.execute(table.delete())
         by_name = {table.name: table for table in tables()}
         for name, batch in _batches(rows):
             table = by_name[name]
-            connection.execute(insert(table), [_decode(table, row) for row in batch])
-            counts[name] += len(batch)
+            decoded = [_decode(table, row) for row in batch]
+            if name == AUDIT:
+                decoded = _new_to(trail, decoded)
+            if decoded:
+                connection.execute(insert(table), decoded)
+            counts[name] += len(decoded)
+        if not revive_keys:
+            _keep_revoked(connection, revoked)
         _reset_sequences(connection)
         _set_generation(connection, max(replaced, _generation(connection)) + 1)
     return BackupReport(counts)
+
+
+def _check_revision(connection: Connection, header: dict[str, Any], path: Path) -> None:
+    current = MigrationContext.configure(connection).get_current_revision()
+    if header.get("revision") != current:
+        raise BackupError(
+            f"{path} was written at schema revision {header.get('revision')!r} and this database is "
+            f"at {current!r}: restore it with the partnermatch version that wrote it, back up "
+            "from there, and upgrade"
+        )
+
+
+def _revoked_keys(connection: Connection) -> dict[str, datetime]:
+    keys = ApiKey.__table__
+    revoked = select(keys.c.key_hash, keys.c.revoked_at).where(keys.c.revoked_at.is_not(None))
+    return {key_hash: revoked_at for key_hash, revoked_at in connection.execute(revoked)}
+
+
+def _keep_revoked(connection: Connection, revoked: dict[str, datetime]) -> None:
+    """A key revoked in the database stays revoked, whatever the file says of it."""
+    keys = ApiKey.__table__
+    for key_hash, revoked_at in revoked.items():
+        connection.execute(update(keys).where(keys.c.key_hash == key_hash, keys.c.revoked_at.is_(None))
+                           .values(revoked_at=revoked_at))
+
+
+def _audit_trail(connection: Connection) -> dict[int, tuple[Any, ...]]:
+    """The database's audit entries by id, as what says who did what when."""
+    trail = AuditEntry.__table__
+    return {row.id: _audit_key(row._mapping) for row in connection.execute(select(trail))}
+
+
+def _new_to(trail: dict[int, tuple[Any, ...]], entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The file's audit entries the database does not hold yet: an entry it holds (same id, same
+    content) is skipped, and one whose id another entry took is added under a new id."""
+    new = []
+    for entry in entries:
+        held = trail.get(entry["id"])
+        if held is None:
+            new.append(entry)
+        elif held != _audit_key(entry):
+            new.append({name: value for name, value in entry.items() if name != "id"})
+    return new
+
+
+def _audit_key(entry: Any) -> tuple[Any, ...]:
+    at = entry["at"]
+    at = at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+    return (at, entry["actor"], entry["action"], entry["entity"], entry["entity_id"])
 
 
 def is_empty(connection: Connection) -> bool:

@@ -11,7 +11,7 @@ import typer
 from catalog.backup import BackupError
 from catalog.backup import backup as write_backup
 from catalog.backup import restore as read_backup
-from scripts.runtime import open_runtime
+from scripts.runtime import cli_actor, open_runtime
 from service.audit import audit
 from service.index.matcher import Matcher
 
@@ -29,18 +29,24 @@ def backup(
 def restore(
     file: Annotated[Path, typer.Argument(help="A file written by `partnermatch backup`")],
     force: Annotated[
-        bool, typer.Option("--force", help="Replace the contents of a database that is not empty")
+        bool, typer.Option("--force", help="Replace the contents of a database that is not empty "
+                           "(its audit trail and key revocations are kept)")
+    ] = False,
+    revive_keys: Annotated[
+        bool, typer.Option("--revive-keys", help="Give keys revoked since the backup the state the "
+                           "file has (by default they stay revoked)")
     ] = False,
 ) -> None:
     """Restore a backup in one transaction, then rebuild the index from the restored catalog."""
     runtime = open_runtime()
     try:
-        report = read_backup(runtime.database, file, force=force)
+        report = read_backup(runtime.database, file, force=force, revive_keys=revive_keys)
     except BackupError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     with runtime.transaction() as session:
-        audit(session, "cli", "restore", "database", file.name, {"rows": report.total})
+        audit(session, cli_actor(), "restore", "database", file.name,
+              {"file": str(file), "rows": report.total, "revive_keys": revive_keys})
     partners = Matcher(runtime.settings, runtime.sessions).rebuild()
     typer.echo(json.dumps({"file": str(file), "rows": report.rows, "total": report.total,
                            "indexed_partners": partners}))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,7 @@ from scripts import demo_data, feedback_replay, report
 from scripts import evaluate as evaluate_command
 from scripts import keys as keys_command
 from scripts import load as load_command
-from scripts.runtime import open_runtime
+from scripts.runtime import cli_actor, open_runtime
 from service.index.matcher import Matcher, make_matching_engine
 from service.partners.imports import import_records
 from service.settings import Settings
@@ -50,7 +49,7 @@ def _run_import(load, files: list[Path], source: str | None = None) -> None:  # 
             source_name, records, notes = load()
         with runtime.transaction() as session, console.status(f"importing {len(records)} partners…"):
             report: ImportReport = import_records(
-                session, _actor(), source or source_name, [str(f) for f in files], records, notes)
+                session, cli_actor(), source or source_name, [str(f) for f in files], records, notes)
     except ImportFailed as failure:
         console.print(f"[red]{failure}[/red]")
         raise typer.Exit(2) from None
@@ -59,14 +58,6 @@ def _run_import(load, files: list[Path], source: str | None = None) -> None:  # 
         runtime.matcher.sync()
     matcher = runtime.matcher
     console.print(f"index: {matcher.engine.count()} partners, generation {matcher.generation}")
-
-
-def _actor() -> str:
-    """Who runs the command, for the audit trail."""
-    try:
-        return f"cli ({getpass.getuser()})"
-    except (KeyError, OSError):  # no login name for this uid (a bare container)
-        return "cli"
 
 
 @import_app.command("shopify-appstore")

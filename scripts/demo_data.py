@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.tables import Feedback, Initiative, Introduction, Partner, RecommendationRequest, utcnow
-from scripts.runtime import open_runtime
+from scripts.runtime import cli_actor, open_runtime
 from service.audit import audit
 from service.auth.callers import Caller
 from service.index.changes import catalog_changed
@@ -108,7 +108,7 @@ def fill_demo_data(
         for partner_id in counts.touched:
             partners[partner_id].updated_at = utcnow()
         catalog_changed(session, *counts.touched)
-    audit(session, "cli demo-data", "seed", "demo_data", str(seed), counts.as_dict())
+    audit(session, cli_actor(), "seed", "demo_data", str(seed), counts.as_dict())
     return counts
 
 

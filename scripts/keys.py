@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from scripts.runtime import open_runtime
+from scripts.runtime import cli_actor, open_runtime
 from service.audit import audit
 from service.auth.callers import ROLES
 from service.auth.keys import create_key, list_keys, revoke_key
@@ -26,7 +26,7 @@ def create(
     runtime = open_runtime()
     with runtime.transaction() as session:
         row, key = create_key(session, name, role)
-        audit(session, "cli", "create", "api_key", row.id, {"name": name, "role": role})
+        audit(session, cli_actor(), "create", "api_key", row.id, {"name": name, "role": role})
     typer.echo(f"key id {row.id} ({role}, {name}); store the key now, it is not shown again:")
     typer.echo(key)
 
@@ -48,7 +48,7 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id from `keys lis
     try:
         with runtime.transaction() as session:
             revoke_key(session, key_id)
-            audit(session, "cli", "revoke", "api_key", key_id)
+            audit(session, cli_actor(), "revoke", "api_key", key_id)
     except NotFound as error:
         typer.echo(str(error.detail), err=True)
         raise typer.Exit(1) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +46,14 @@ class Runtime:
         later catches up from the database."""
         if "matcher" in self.__dict__:
             self.matcher.refresh(partner_ids, generation)
+
+
+def cli_actor() -> str:
+    """Who runs the command, as the audit trail names them."""
+    try:
+        return f"cli ({getpass.getuser()})"
+    except (KeyError, OSError):  # no login name for this uid (a bare container)
+        return "cli"
 
 
 def open_runtime(settings: Settings | None = None) -> Runtime:

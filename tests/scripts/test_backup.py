@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,45 @@ def test_refuses_a_non_empty_database_and_damaged_files(
     source.dispose()
 
 
+def test_a_forced_restore_keeps_the_trail_and_the_revocations(
+    running: Running, tmp_path: Path
+) -> None:
+    source = open_database(running.app.state.settings.database_url)
+    file = tmp_path / "before.jsonl"
+    backup(source, file)
+    with session_factory(source)() as session:
+        session.add(AuditEntry(actor="after", action="x", entity="y", entity_id="z", changes={}))
+        pm_key = session.scalars(select(ApiKey).where(ApiKey.role == "pm")).one()
+        pm_key.revoked_at = datetime.now(UTC)
+        session.commit()
+    restore(source, file, force=True)
+    with session_factory(source)() as session:
+        trail = [row.actor for row in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        revoked = session.scalars(select(ApiKey).where(ApiKey.role == "pm")).one().revoked_at
+    assert "after" in trail  # written after the backup, kept
+    assert revoked is not None  # revoked after the backup, still revoked
+    restore(source, file, force=True, revive_keys=True)
+    with session_factory(source)() as session:
+        assert session.scalars(select(ApiKey).where(ApiKey.role == "pm")).one().revoked_at is None
+    source.dispose()
+
+
+def test_a_file_of_another_schema_revision_is_refused(
+    running: Running, empty_database: Engine, tmp_path: Path
+) -> None:
+    source = open_database(running.app.state.settings.database_url)
+    file = tmp_path / "b.jsonl"
+    backup(source, file)
+    source.dispose()
+    lines = file.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0])
+    older = tmp_path / "older.jsonl"
+    older.write_text("\n".join([json.dumps({**header, "revision": "0000_older"}), *lines[1:]]),
+                     encoding="utf-8")
+    with pytest.raises(BackupError, match="schema revision '0000_older'"):
+        restore(empty_database, older)
+
+
 def test_the_commands_back_up_and_restore(
     running: Running, empty_database: Engine, tmp_path: Path,
     matcher_factory: Callable[[Settings, Any], Matcher], monkeypatch: pytest.MonkeyPatch,
@@ -176,6 +216,7 @@ def test_the_commands_back_up_and_restore(
         root.handlers[:], root.level = handlers, level
     with session_factory(empty_database)() as session:
         restores = session.scalars(select(AuditEntry).where(AuditEntry.action == "restore")).all()
-    assert [r.actor for r in restores] == ["cli"]  # the forced restore replaced the first's row
+    # both restores are in the trail: a forced restore keeps the database's trail
+    assert [r.actor[:3] for r in restores] == ["cli", "cli"]
     with session_factory(empty_database)() as session:
         assert current_version(tmp_path / "cli-index").generation == current_generation(session)
