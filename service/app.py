@@ -15,7 +15,7 @@ from catalog.db import open_database, session_factory, upgrade
 from service.admin import routes as admin
 from service.auth.keys import KeyCache
 from service.auth.limiter import RateLimiter
-from service.http import errors, health
+from service.http import docs, errors, health
 from service.http.admission import Admission
 from service.http.middleware import RequestContext
 from service.http.observability import Metrics, configure_logging
@@ -40,6 +40,7 @@ def create_app(settings: Settings, matcher_factory: MatcherFactory = Matcher) ->
         description="Partner recommendations for a Shopify agency: catalog, matching, notes, KPIs.",
         lifespan=_lifespan(settings, matcher_factory),
         responses=errors.ERROR_RESPONSES,
+        docs_url=None, redoc_url=None,  # served from installed files: `service/http/docs.py`
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
@@ -47,6 +48,7 @@ def create_app(settings: Settings, matcher_factory: MatcherFactory = Matcher) ->
     app.state.keys = KeyCache(settings.auth_cache_seconds)
     app.state.workspaces = Workspaces(settings)
     errors.install(app)
+    docs.install(app)
     for module in (health, recommendations, partners, slack, introductions, kpis, admin):
         app.include_router(module.router)
     app.add_middleware(Admission, app_ref=app, settings=settings)
