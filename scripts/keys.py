@@ -36,6 +36,7 @@ def list_() -> None:
     """Keys with their roles (never the keys themselves)."""
     runtime = open_runtime()
     with runtime.sessions() as session:
+        typer.echo("id\tprefix\trole\tname\tstate")
         for row in list_keys(session):
             state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
             typer.echo(f"{row.id}\t{row.prefix}…\t{row.role}\t{row.name}\t{state}")

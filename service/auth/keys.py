@@ -17,6 +17,10 @@ from service.auth.callers import RANK, ROLES, Caller
 from service.records import get_or_404
 
 
+# A key says its role at a glance (in a config file, a log line someone pasted): pm_..., mgr_...
+KEY_PREFIX = {"viewer": "view_", "pm": "pm_", "partner_manager": "mgr_", "admin": "adm_"}
+
+
 def hash_key(key: str) -> str:
     # Keys are 256-bit random tokens, so a fast hash is enough: there is nothing to brute-force.
     return hashlib.sha256(key.encode()).hexdigest()
@@ -25,8 +29,8 @@ def hash_key(key: str) -> str:
 def create_key(session: Session, name: str, role: str) -> tuple[ApiKey, str]:
     if role not in RANK:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    key = f"pm_{secrets.token_urlsafe(32)}"
-    row = ApiKey(name=name, role=role, prefix=key[:10], key_hash=hash_key(key))
+    key = f"{KEY_PREFIX[role]}{secrets.token_urlsafe(32)}"
+    row = ApiKey(name=name, role=role, prefix=key[:12], key_hash=hash_key(key))
     session.add(row)
     session.flush()
     return row, key

@@ -99,6 +99,9 @@ def keys_through_the_cli(running: Running, monkeypatch: pytest.MonkeyPatch) -> t
         key = created.output.strip().splitlines()[-1]
         revoked = CliRunner().invoke(cli, ["keys", "revoke", key_id])
         assert revoked.exit_code == 0, revoked.output
+        listed = CliRunner().invoke(cli, ["keys", "list"]).output.splitlines()
+        assert listed[0].split("\t") == ["id", "prefix", "role", "name", "state"]
+        assert any(line.startswith(key_id) and "\tpm_" in line for line in listed[1:])
     finally:
         root.handlers[:], root.level = handlers, level
     return key_id, key

@@ -157,3 +157,8 @@ def test_the_key_cache_keeps_valid_keys_for_its_time_only() -> None:
     off = KeyCache(seconds=0)
     off.remember("pm_key", valid)
     assert off.cached("pm_key") is None
+
+
+def test_a_key_says_its_role_in_its_prefix(running: Running) -> None:
+    prefixes = {role: key.split("_", 1)[0] for role, key in running.keys.items()}
+    assert prefixes == {"viewer": "view", "pm": "pm", "partner_manager": "mgr", "admin": "adm"}
