@@ -59,6 +59,9 @@ def create_app(settings: Settings, matcher_factory: MatcherFactory = Matcher) ->
 def _lifespan(settings: Settings, matcher_factory: MatcherFactory):  # type: ignore[no-untyped-def]
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.slack_signing_secret.strip():
+            log.warning("PARTNERMATCH_SLACK_SIGNING_SECRET is not set: every Slack request is "
+                        "refused (401) until it is")
         database = open_database(settings.database_url)
         await run_in_threadpool(upgrade, database)
         app.state.database = database

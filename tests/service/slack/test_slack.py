@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -450,3 +451,13 @@ def test_roles_and_workspaces_without_a_list_or_a_bot_token() -> None:
     # without a bot token nothing can be checked: notes in direct messages only
     assert workspaces.channel_allows_notes("D0DIRECT")
     assert not workspaces.channel_allows_notes("C0GENERAL")
+
+
+def test_the_start_says_when_slack_is_not_configured(
+    tmp_path: Any, matcher_factory: Callable[[Settings, Any], Matcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'nobot.db'}", index_dir=tmp_path / "i")
+    with caplog.at_level("WARNING"), TestClient(create_app(settings, matcher_factory)):
+        pass
+    assert any("SLACK_SIGNING_SECRET is not set" in r.getMessage() for r in caplog.records)
