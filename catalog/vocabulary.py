@@ -33,6 +33,14 @@ VERDICTS: tuple[str, ...] = get_args(Verdict)
 INITIATIVE_KINDS: tuple[str, ...] = get_args(InitiativeKind)
 INITIATIVE_STATUSES: tuple[str, ...] = get_args(InitiativeStatus)
 
+# The longest text each field takes, from any import or the API (characters).
+PARTNER_LIMITS = {
+    "external_id": 128, "name": 300, "vendor": 300, "description_en": 20_000,
+    "description_ja": 20_000, "pricing_summary": 2_000, "url": 500, "revenue_share_terms": 2_000,
+}
+NOTE_LIMITS = {"external_id": 128, "author": 200, "body": 20_000, "terms": 2_000}
+TAG_LIMIT = 200  # one capability, category, platform, language or region
+
 # Introductions that reached adoption, whatever became of them since.
 ADOPTED = ("adopted", "live", "churned")
 

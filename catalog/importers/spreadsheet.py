@@ -146,7 +146,8 @@ def _trim_trailing(cells: list[str]) -> list[str]:
 
 
 def _partner(line: int, row: dict[str, str], problems: _Problems) -> dict[str, Any]:
-    record: dict[str, Any] = {"external_id": row["external_id"], "name": row["name"]}
+    record: dict[str, Any] = {"external_id": row["external_id"], "name": row["name"],
+                              "origin": f"{problems.path}:{line}"}
     for name in PARTNER_REQUIRED:
         if not row[name]:
             problems.add(line, f"{name} is empty")

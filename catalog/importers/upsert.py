@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.tables import Contact, NegotiationNote, Partner, utcnow
+from catalog.vocabulary import NOTE_LIMITS, PARTNER_LIMITS, TAG_LIMIT
 
 PARTNER_FIELDS = (
     "name", "vendor", "kind", "description_en", "description_ja", "capabilities", "categories",
@@ -163,6 +164,7 @@ def apply_import(
     (`file:line`) for the error when that partner is unknown. The caller owns the transaction:
     nothing is committed here, so a failure leaves the database unchanged.
     """
+    _check_lengths(records, notes)
     report = ImportReport()
     partners = upsert_partners(session, source, records, report)
     _check_partners_known(source, notes, partners)
@@ -175,6 +177,32 @@ def apply_import(
     upsert_notes(session, source, pairs, report)
     session.flush()
     return report
+
+
+LIST_FIELDS = ("capabilities", "categories", "platforms", "languages", "support_languages", "regions")
+
+
+def _check_lengths(records: list[dict[str, Any]], notes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Refuse, as the API does, text longer than a field takes (`catalog/vocabulary.py`)."""
+    problems = []
+    for record in records:
+        where = record.get("origin") or f"partner {str(record.get('external_id'))[:40]!r}"
+        problems += _too_long(where, record, PARTNER_LIMITS)
+        problems += [f"{where}: an item of {name} is longer than {TAG_LIMIT} characters"
+                     for name in LIST_FIELDS
+                     if any(len(str(v)) > TAG_LIMIT for v in record.get(name) or ())]
+        for note in record.get("notes", []):
+            problems += _too_long(note.get("origin") or f"{where}, a note", note, NOTE_LIMITS)
+    for _, note in notes:
+        problems += _too_long(note.get("origin") or "a note", note, NOTE_LIMITS)
+    if problems:
+        raise ImportFailed(problems)
+
+
+def _too_long(where: str, record: dict[str, Any], limits: dict[str, int]) -> list[str]:
+    return [f"{where}: {name} is longer than {limit} characters ({len(record[name])})"
+            for name, limit in limits.items()
+            if isinstance(record.get(name), str) and len(record[name]) > limit]
 
 
 def _check_partners_known(

@@ -16,7 +16,6 @@ from catalog.tables import ApiKey, utcnow
 from service.auth.callers import RANK, ROLES, Caller
 from service.records import get_or_404
 
-
 # A key says its role at a glance (in a config file, a log line someone pasted): pm_..., mgr_...
 KEY_PREFIX = {"viewer": "view_", "pm": "pm_", "partner_manager": "mgr_", "admin": "adm_"}
 

@@ -246,7 +246,8 @@ def render_markdown(data: ReportData) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text as a Markdown table cell: no HTML (a viewer would render it), no cell break."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def render_csv(data: ReportData) -> str:
@@ -259,13 +260,19 @@ def render_csv(data: ReportData) -> str:
         writer.writerow(["total", span, "", name, _raw(getattr(data.totals, name))])
     for partner, values in data.partners:
         for name, _ in PARTNER_COLUMNS:
-            writer.writerow(["partner", span, partner, name, _raw(getattr(values, name))])
+            writer.writerow(["partner", span, _cell(partner), name, _raw(getattr(values, name))])
     for month, values in data.months:
         for name, _ in SHOWN:
             writer.writerow(["month", month, "", name, _raw(getattr(values, name))])
     for gap in data.gaps:
-        writer.writerow(["gap", span, "", gap["label"], gap["requests"]])
+        writer.writerow(["gap", span, "", _cell(str(gap["label"])), gap["requests"]])
     return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (`=`, `+`, `-`, `@`, a tab or a
+    carriage return first): it is kept, behind a quote."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _raw(value: object) -> str:

@@ -7,12 +7,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from catalog.vocabulary import NoteKind, NoteOutcome, PartnerKind, PartnerStatus, PartnerType
+from catalog.vocabulary import (
+    NOTE_LIMITS,
+    PARTNER_LIMITS,
+    NoteKind,
+    NoteOutcome,
+    PartnerKind,
+    PartnerStatus,
+    PartnerType,
+)
 from service.http.schemas import Input, Output, Tags, Text
 
 
 class PartnerFields(Input):
-    vendor: str | None = Field(default=None, max_length=300)
+    vendor: str | None = Field(default=None, max_length=PARTNER_LIMITS["vendor"])
     description_en: str = Text
     description_ja: str = Text
     capabilities: list[str] = Tags
@@ -21,19 +29,19 @@ class PartnerFields(Input):
     languages: list[str] = Tags
     support_languages: list[str] = Tags
     regions: list[str] = Tags
-    pricing_summary: str | None = Field(default=None, max_length=2000)
+    pricing_summary: str | None = Field(default=None, max_length=PARTNER_LIMITS["pricing_summary"])
     rating: float | None = Field(default=None, ge=0, le=5)
     review_count: int | None = Field(default=None, ge=0)
-    url: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=PARTNER_LIMITS["url"])
     partner_type: PartnerType | None = None
     status: PartnerStatus = "prospect"
-    revenue_share_terms: str | None = Field(default=None, max_length=2000)
+    revenue_share_terms: str | None = Field(default=None, max_length=PARTNER_LIMITS["revenue_share_terms"])
 
 
 class PartnerCreate(PartnerFields):
-    name: str = Field(min_length=1, max_length=300)
+    name: str = Field(min_length=1, max_length=PARTNER_LIMITS["name"])
     kind: PartnerKind
-    external_id: str | None = Field(default=None, min_length=1, max_length=128)
+    external_id: str | None = Field(default=None, min_length=1, max_length=PARTNER_LIMITS["external_id"])
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -55,24 +63,24 @@ class PartnerCreate(PartnerFields):
 class PartnerUpdate(Input):
     """Every field optional: only the fields sent change."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=300)
+    name: str | None = Field(default=None, min_length=1, max_length=PARTNER_LIMITS["name"])
     kind: PartnerKind | None = None
-    vendor: str | None = Field(default=None, max_length=300)
-    description_en: str | None = Field(default=None, max_length=20_000)
-    description_ja: str | None = Field(default=None, max_length=20_000)
+    vendor: str | None = Field(default=None, max_length=PARTNER_LIMITS["vendor"])
+    description_en: str | None = Field(default=None, max_length=PARTNER_LIMITS["description_en"])
+    description_ja: str | None = Field(default=None, max_length=PARTNER_LIMITS["description_ja"])
     capabilities: list[str] | None = Field(default=None, max_length=100)
     categories: list[str] | None = Field(default=None, max_length=100)
     platforms: list[str] | None = Field(default=None, max_length=100)
     languages: list[str] | None = Field(default=None, max_length=100)
     support_languages: list[str] | None = Field(default=None, max_length=100)
     regions: list[str] | None = Field(default=None, max_length=100)
-    pricing_summary: str | None = Field(default=None, max_length=2000)
+    pricing_summary: str | None = Field(default=None, max_length=PARTNER_LIMITS["pricing_summary"])
     rating: float | None = Field(default=None, ge=0, le=5)
     review_count: int | None = Field(default=None, ge=0)
-    url: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=PARTNER_LIMITS["url"])
     partner_type: PartnerType | None = None
     status: PartnerStatus | None = None
-    revenue_share_terms: str | None = Field(default=None, max_length=2000)
+    revenue_share_terms: str | None = Field(default=None, max_length=PARTNER_LIMITS["revenue_share_terms"])
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"status": "active", "capabilities": ["subscriptions"]}]}
@@ -123,12 +131,12 @@ class PartnerPage(BaseModel):
 
 class NoteCreate(Input):
     kind: NoteKind
-    body: str = Field(min_length=1, max_length=20_000)
+    body: str = Field(min_length=1, max_length=NOTE_LIMITS["body"])
     confidential: bool = False
     date: dt.date | None = None
-    author: str | None = Field(default=None, max_length=200)
+    author: str | None = Field(default=None, max_length=NOTE_LIMITS["author"])
     outcome: NoteOutcome | None = None
-    terms: str | None = Field(default=None, max_length=2000)
+    terms: str | None = Field(default=None, max_length=NOTE_LIMITS["terms"])
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -147,12 +155,12 @@ class NoteCreate(Input):
 
 class NoteUpdate(Input):
     kind: NoteKind | None = None
-    body: str | None = Field(default=None, min_length=1, max_length=20_000)
+    body: str | None = Field(default=None, min_length=1, max_length=NOTE_LIMITS["body"])
     confidential: bool | None = None
     date: dt.date | None = None
-    author: str | None = Field(default=None, max_length=200)
+    author: str | None = Field(default=None, max_length=NOTE_LIMITS["author"])
     outcome: NoteOutcome | None = None
-    terms: str | None = Field(default=None, max_length=2000)
+    terms: str | None = Field(default=None, max_length=NOTE_LIMITS["terms"])
 
 
 class NoteRead(Output):

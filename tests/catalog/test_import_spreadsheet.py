@@ -250,3 +250,17 @@ def test_a_blank_or_missing_confidential_cell_never_makes_a_note_public(
     lowered = NOTES.replace("15% revenue share,はい", "15% revenue share,いいえ")
     import_files(session_maker, None, write(tmp_path, "lowered.csv", lowered))
     assert not next(n for n in load_partner(session_maker, "p-1").notes if n.body == "Signed.").confidential
+
+
+def test_text_longer_than_the_api_takes_is_refused(
+    session_maker: sessionmaker[Session], tmp_path: Path
+) -> None:
+    long_terms = NOTES.replace("15% revenue share", "1" * 2_001)
+    with pytest.raises(ImportFailed) as failure:
+        import_files(session_maker, None, write(tmp_path, "long.csv", long_terms))
+    assert any(":3: terms is longer than 2000 characters" in p for p in failure.value.problems)
+    long_name = PARTNERS.replace("Sakura Payments", "S" * 301)
+    with pytest.raises(ImportFailed) as failure:
+        import_files(session_maker, write(tmp_path, "p.csv", long_name), None)
+    assert any(":2: name is longer than 300 characters" in p for p in failure.value.problems)
+    assert count(session_maker, Partner) == 0

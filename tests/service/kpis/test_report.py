@@ -29,7 +29,7 @@ from service.index.matcher import Matcher
 from service.kpis import metrics
 from service.kpis.facts import load_facts
 from service.kpis.replay import replay
-from service.kpis.report import SHOWN, shown
+from service.kpis.report import SHOWN, ReportData, render_csv, render_markdown, shown
 from service.settings import Settings
 
 DEMO = Path(__file__).resolve().parents[3] / "catalog" / "data" / "demo_catalog.yaml"
@@ -178,3 +178,21 @@ def test_report_refuses_a_bad_format_or_dates() -> None:
     for args in (["--format", "pdf"], ["--from", "2026-05-01", "--to", "2026-04-01"],
                  ["--from", "May"]):
         assert CliRunner().invoke(cli, ["report", *args]).exit_code == 2, args
+
+
+def test_exports_neither_run_formulas_nor_carry_html() -> None:
+    """A partner or a need named like a formula stays text in a spreadsheet; HTML in a name
+    is shown, not rendered, by a Markdown viewer."""
+    values = metrics.compute(metrics.Facts(), PERIOD)
+    hostile = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tTab", "<img src=x onerror=alert(1)>"]
+    data = ReportData(
+        period=PERIOD, totals=values, partners=[(name, values) for name in hostile], months=[],
+        gaps=[{"label": "=1+1", "requests": 2, "reasons": {"low_score": 2}, "queries": ["<b>x</b>"]}],
+        threshold=0.034,
+    )
+    rows = list(csv.reader(io.StringIO(render_csv(data))))
+    cells = {row[2] for row in rows if row[0] == "partner"} | {row[3] for row in rows if row[0] == "gap"}
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t")) for cell in cells)
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in cells and "'=1+1" in cells
+    markdown = render_markdown(data)
+    assert "<img" not in markdown and "<b>" not in markdown and "&lt;img src=x" in markdown
