@@ -36,6 +36,7 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check service models catalog scripts tests
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
@@ -120,14 +120,14 @@ def _check_revision(connection: Connection, header: dict[str, Any], path: Path) 
 
 
 def _revoked_keys(connection: Connection) -> dict[str, datetime]:
-    keys = ApiKey.__table__
+    keys = cast(Table, ApiKey.__table__)
     revoked = select(keys.c.key_hash, keys.c.revoked_at).where(keys.c.revoked_at.is_not(None))
     return {key_hash: revoked_at for key_hash, revoked_at in connection.execute(revoked)}
 
 
 def _keep_revoked(connection: Connection, revoked: dict[str, datetime]) -> None:
     """A key revoked in the database stays revoked, whatever the file says of it."""
-    keys = ApiKey.__table__
+    keys = cast(Table, ApiKey.__table__)
     for key_hash, revoked_at in revoked.items():
         connection.execute(update(keys).where(keys.c.key_hash == key_hash, keys.c.revoked_at.is_(None))
                            .values(revoked_at=revoked_at))
@@ -171,7 +171,7 @@ def _generation(connection: Connection) -> int:
 def _set_generation(connection: Connection, generation: int) -> None:
     """A generation newer than both the restored and the replaced catalog's: an index saved for
     either is never taken for the restored catalog's."""
-    state = CatalogState.__table__
+    state = cast(Table, CatalogState.__table__)
     values = {"generation": generation, "updated_at": datetime.now(UTC)}
     if not connection.execute(update(state).where(state.c.id == 1).values(**values)).rowcount:
         connection.execute(insert(state).values(id=1, **values))

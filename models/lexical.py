@@ -254,13 +254,13 @@ class LexicalIndex:
         """The `count` terms most typical of some documents' token lists (relevance-model style:
         mean share of each document's tokens, times idf), as weights summing to 1. Terms of one
         document only (df < 2) are names and typos, not vocabulary of the need."""
-        weights: Counter[str] = Counter()
+        weights: dict[str, float] = {}
         for tokens in documents:
             for token, n in Counter(tokens).items():
                 df = self._df(token)
                 if df >= 2 and token not in exclude:
-                    weights[token] += n / len(tokens) * self._idf(df)
-        top = weights.most_common(count)
+                    weights[token] = weights.get(token, 0.0) + n / len(tokens) * self._idf(df)
+        top = sorted(weights.items(), key=lambda item: -item[1])[:count]
         total = sum(weight for _, weight in top)
         return {token: weight / total for token, weight in top} if total > 0 else {}
 

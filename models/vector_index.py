@@ -76,8 +76,8 @@ class VectorIndex:
         self.__init__(self.dimension, self.graph_from)  # type: ignore[misc]
         if self.graph_from and len(ids) >= self.graph_from:
             self._graph = True
-            self._index = faiss.IndexHNSWSQ(
-                self.dimension, faiss.ScalarQuantizer.QT_fp16, GRAPH_LINKS,
+            self._index = faiss.IndexHNSWSQ(  # faiss's stubs take the quantizer type for an object
+                self.dimension, faiss.ScalarQuantizer.QT_fp16, GRAPH_LINKS,  # type: ignore[arg-type]
                 faiss.METRIC_INNER_PRODUCT)
             self._index.hnsw.efConstruction = EF_CONSTRUCTION
         self.add(ids, vectors)
@@ -118,16 +118,16 @@ class VectorIndex:
         if exact and self._graph and allowed is None:
             index = faiss.downcast_index(self._index.storage)
             if self._mask is not None:
-                params = faiss.SearchParameters(sel=self._mask[0])
+                params = faiss.SearchParameters(sel=self._mask[0])  # type: ignore[call-arg]
         elif allowed is not None:
             keys = np.array([self._int_of[i] for i in allowed if i in self._int_of], dtype=np.int64)
             if not len(keys):
                 return [[] for _ in range(len(vectors))]
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(keys))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(keys))  # type: ignore[call-arg]
             if self._graph:  # every allowed vector scored, straight from the graph's storage
                 index = faiss.downcast_index(self._index.storage)
         elif self._graph:
-            params = faiss.SearchParametersHNSW(efSearch=max(EF_SEARCH, k))
+            params = faiss.SearchParametersHNSW(efSearch=max(EF_SEARCH, k))  # type: ignore[attr-defined]
             if self._mask is not None:
                 params.sel = self._mask[0]
         k = min(k, self.count())

@@ -25,7 +25,7 @@ class BadRequest(DomainError):
 class Unauthorized(DomainError):
     status_code = 401
     error = "unauthorized"
-    headers = {"WWW-Authenticate": "Bearer"}
+    headers: dict[str, str] | None = {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(DomainError):

@@ -164,19 +164,19 @@ def _plans(
         elif row["app_id"] not in apps:
             problems.append(f"{_where('pricing_plans', line)}: unknown app id {row['app_id']!r}")
         else:
-            plan = {"title": row["title"], "price": row["price"], "features": []}
+            plan: dict[str, Any] = {"title": row["title"], "price": row["price"], "features": []}
             plans[row["id"]] = plan
             by_app[row["app_id"]].append(plan)
     plan_column, app_column = _feature_columns(feature_rows, plans)
     for line, row in feature_rows:
-        plan = plans.get(row[plan_column])
-        if plan is None or row[app_column] not in apps:
+        featured = plans.get(row[plan_column])
+        if featured is None or row[app_column] not in apps:
             problems.append(
                 f"{_where('pricing_plan_features', line)}: unknown plan {row[plan_column]!r}"
                 f" or app {row[app_column]!r}"
             )
         else:
-            plan["features"].append(row["feature"])
+            featured["features"].append(row["feature"])
     return by_app
 
 

@@ -32,7 +32,7 @@ class JsonFormatter(logging.Formatter):
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
-    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def,override]  # noqa: N802
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802
         """The traceback, with database errors told by class, SQLSTATE and SQL only: their
         messages may quote stored values (PostgreSQL's "Failing row contains (...)")."""
         error = ei[1]

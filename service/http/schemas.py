@@ -10,7 +10,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Text = Field(default="", max_length=20_000)
-Tags = Field(default_factory=list, max_length=100)
+Tags: Any = Field(default_factory=list, max_length=100)
 # A page of a list: at most 200 rows, from at most 100,000 rows in (deeper pages would make the
 # database skip that many rows for each request: narrow the filters instead).
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -51,4 +51,5 @@ class Output(BaseModel):
 
 def date_query(alias: str, description: str) -> Any:
     """A date query parameter (`from`, `to`) within EARLIEST..LATEST."""
-    return Query(alias=alias, ge=EARLIEST, le=LATEST, description=description)
+    # pydantic bounds dates as it bounds numbers; FastAPI's signature only says numbers
+    return Query(alias=alias, ge=EARLIEST, le=LATEST, description=description)  # type: ignore[arg-type]
