@@ -1,4 +1,6 @@
-"""Block Kit messages for the Slack bot: pure functions from plain values to Slack JSON."""
+"""Block Kit messages for the Slack bot: pure functions from plain values to Slack JSON, in the
+asker's language (Japanese, or English). What is answered before we know who asks (the help, the
+acknowledgement, a refusal) says it in both."""
 
 from __future__ import annotations
 
@@ -10,21 +12,50 @@ Message = dict[str, Any]
 
 PAGE = 5
 VERDICTS = {"propose": "proposed", "adopted": "adopted", "not_a_fit": "not_a_fit"}
-BUTTONS = (("propose", "Propose", None), ("adopted", "Adopted", "primary"),
-           ("not_a_fit", "Not a fit", "danger"))
-VERDICT_LABELS = {"proposed": "📨 提案済み / Proposed", "adopted": "✅ 採用 / Adopted",
-                  "not_a_fit": "🚫 見送り / Not a fit"}
-STATUS_LABELS = {"active": "提携中 active", "negotiating": "交渉中 negotiating",
-                 "prospect": "候補 prospect", "paused": "休止中 paused", "ended": "終了 ended"}
+BUTTON_STYLES = (("propose", None), ("adopted", "primary"), ("not_a_fit", "danger"))
 NOTE_CHARS = 280
+TEXTS: dict[str, dict[str, str]] = {
+    "ja": {
+        "propose": "提案する", "adopted": "採用", "not_a_fit": "見送り", "more": "さらに表示",
+        "proposed": "📨 提案済み", "adopted_label": "✅ 採用", "not_a_fit_label": "🚫 見送り",
+        "active": "提携中", "negotiating": "交渉中", "prospect": "候補", "paused": "休止中",
+        "ended": "終了", "meeting": "打ち合わせ", "proposal": "提案", "contract": "契約",
+        "issue": "障害・課題", "review": "振り返り", "platforms": "対応プラットフォーム",
+        "candidates": "*「{query}」の候補* ({first}–{last})",
+        "none": "「{query}」: これ以上の候補はありません。",
+        "recorded": "{verdict}: *{name}* を記録しました。",
+        "text": "「{query}」の提携先候補: {names}", "no_candidates": "候補なし",
+    },
+    "en": {
+        "propose": "Propose", "adopted": "Adopted", "not_a_fit": "Not a fit", "more": "More",
+        "proposed": "📨 Proposed", "adopted_label": "✅ Adopted", "not_a_fit_label": "🚫 Not a fit",
+        "active": "active", "negotiating": "negotiating", "prospect": "prospect",
+        "paused": "paused", "ended": "ended", "meeting": "meeting", "proposal": "proposal",
+        "contract": "contract", "issue": "issue", "review": "review", "platforms": "Platforms",
+        "candidates": "*Candidates for “{query}”* ({first}–{last})",
+        "none": "“{query}”: no (more) candidates found.",
+        "recorded": "{verdict}: *{name}* recorded.",
+        "text": "Partner candidates for “{query}”: {names}", "no_candidates": "no candidates",
+    },
+}
+VERDICT_KEYS = {"proposed": "proposed", "adopted": "adopted_label", "not_a_fit": "not_a_fit_label"}
+
+
+def say(language: str, key: str, **values: object) -> str:
+    """The text `key` in the language (Japanese unless it is English), filled with `values`."""
+    texts = TEXTS.get(language, TEXTS["ja"])
+    return texts.get(key, key).format(**values) if values else texts.get(key, key)
 
 HELP = (
     "*/partners <依頼内容>* — クライアントの要望から提携先の候補を5件探します(本人にだけ表示)。\n"
     "*/partners public <依頼内容>* — チャンネル全員に表示します(交渉メモは出しません)。\n"
+    "*/partners client:クライアント名 <依頼内容>* — 紹介先のクライアント名を記録します"
+    "(空白を含む名前は \"…\" で囲む)。\n"
     "例: `/partners 定期購入を入れたい`\n\n"
     "*/partners <request>* — finds the top 5 partner candidates for a client's request "
     "(only you see the answer).\n"
     "*/partners public <request>* — posts the answer to the channel, without negotiation notes.\n"
+    "*/partners client:\"Client name\" <request>* — records the client the introduction is for.\n"
     "Example: `/partners the client wants konbini payment`\n\n"
     "Buttons: *Propose*, *Adopted*, *Not a fit* record your feedback; *More* shows the next five. "
     "Notes never appear in shared (Slack Connect) channels."
@@ -83,6 +114,7 @@ class Answer:
     public: bool = False
     notes: bool = True
     has_more: bool = False
+    language: str = "ja"
 
 
 def escape(text: str) -> str:
@@ -114,47 +146,51 @@ def answer_message(answer: Answer) -> Message:
         ref = ButtonRef(answer.request_id, offset=answer.offset + PAGE, public=answer.public,
                         notes=answer.notes)
         blocks.append({"type": "actions", "block_id": "more", "elements": [
-            _button("more", "More", ref.encode(), None)]})
-    names = ", ".join(c.name for c in answer.candidates) or "no candidates"
+            _button("more", say(answer.language, "more"), ref.encode(), None)]})
+    names = ", ".join(c.name for c in answer.candidates) or say(answer.language, "no_candidates")
     return {"response_type": "in_channel" if answer.public else "ephemeral",
-            "text": f"Partner candidates for “{_clip(answer.query, 200)}”: {names}",
+            "text": say(answer.language, "text", query=_clip(answer.query, 200), names=names),
             "blocks": blocks}
 
 
-def confirmation(verdict: str, partner_name: str) -> str:
-    return f"{VERDICT_LABELS[verdict]}: *{escape(partner_name)}* を記録しました / recorded."
+def confirmation(verdict: str, partner_name: str, language: str = "ja") -> str:
+    label = say(language, VERDICT_KEYS[verdict])
+    return say(language, "recorded", verdict=label, name=escape(partner_name))
 
 
 def _header(answer: Answer) -> dict[str, Any]:
     query = escape(_clip(answer.query, 300))
     if not answer.candidates:
-        text = f"「{query}」: これ以上の候補はありません / No (more) candidates found."
+        text = say(answer.language, "none", query=query)
     else:
         first, last = answer.candidates[0].rank, answer.candidates[-1].rank
-        text = f"*「{query}」の候補 / Candidates for “{query}”* ({first}–{last})"
+        text = say(answer.language, "candidates", query=query, first=first, last=last)
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def _candidate_blocks(candidate: CandidateView, answer: Answer) -> list[dict[str, Any]]:
     name = escape(candidate.name)
     title = f"<{candidate.url}|{name}>" if _linkable(candidate.url) else name
-    status = STATUS_LABELS.get(candidate.status, candidate.status)
+    language = answer.language
+    status = say(language, candidate.status)
     platforms = ", ".join(escape(p) for p in candidate.platforms) or "—"
     text = f"*{candidate.rank}. {title}*  `{status}`\n{escape(_clip(candidate.reason, 500))}"
+    platforms_line = f"\n_{say(language, 'platforms')}:_ {platforms}"
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text + f"\n_Platforms:_ {platforms}"}}
+        {"type": "section", "text": {"type": "mrkdwn", "text": text + platforms_line}}
     ]
     if candidate.note and answer.notes:
         note = candidate.note
         body = escape(_clip(note.body, NOTE_CHARS))
-        blocks.append(_context(f"📝 {note.date} {note.kind}: {body}"))
+        blocks.append(_context(f"📝 {note.date} {say(language, note.kind)}: {body}"))
     if candidate.verdict:
         by = f" — {escape(candidate.verdict_by)}" if candidate.verdict_by else ""
-        blocks.append(_context(VERDICT_LABELS.get(candidate.verdict, candidate.verdict) + by))
+        verdict = VERDICT_KEYS.get(candidate.verdict)
+        blocks.append(_context((say(language, verdict) if verdict else candidate.verdict) + by))
     ref = ButtonRef(answer.request_id, candidate.partner_id, answer.offset, answer.public,
                     answer.notes).encode()
     blocks.append({"type": "actions", "block_id": f"c{candidate.rank}", "elements": [
-        _button(action, label, ref, style) for action, label, style in BUTTONS]})
+        _button(action, say(language, action), ref, style) for action, style in BUTTON_STYLES]})
     blocks.append({"type": "divider"})
     return blocks
 

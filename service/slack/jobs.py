@@ -66,6 +66,7 @@ class Command:
     user: SlackUser
     channel: str
     query: str
+    client: str | None
     public: bool
     shared: bool  # the payload says the channel is shared with another organisation
     response_url: str
@@ -103,14 +104,15 @@ def _guarded(response_url: str, job: Callable[..., None], *args: Any) -> None:
 
 
 def _answer_command(ctx: Context, command: Command) -> None:
-    caller = ctx.workspaces.caller(command.user)
+    caller, language = ctx.workspaces.caller(command.user), ctx.workspaces.language(command.user)
     notes = _notes_shown(ctx, caller, command.channel, command.public or command.shared)
-    body = RecommendationCreate(query=command.query[:2000], top_k=PAGE)
+    body = RecommendationCreate(query=command.query[:2000], top_k=PAGE,
+                                client=ClientInfo(name=command.client))
     read = _recommend_once(ctx, f"command:{command.trigger_id}", shown_as(caller, notes),
                            lambda _session: body)
     if read is not None:
         post(command.response_url, blocks.answer_message(
-            _answer(read, command.query, 0, command.public, notes)))
+            _answer(read, command.query, 0, command.public, notes, language)))
 
 
 def _more(ctx: Context, click: Click) -> None:
@@ -127,12 +129,12 @@ def _more(ctx: Context, click: Click) -> None:
             filters=Filters(**row.filters), client=ClientInfo(**row.client),
         )
 
-    caller = ctx.workspaces.caller(click.user)
+    caller, language = ctx.workspaces.caller(click.user), ctx.workspaces.language(click.user)
     notes = _notes_shown(ctx, caller, click.channel, not ref.notes)
     read = _recommend_once(ctx, f"more:{click.replay_key}:{click.user.id}",
                            shown_as(caller, notes), asked_again)
     if read is not None:
-        answer = _answer(read, query, ref.offset, ref.public, notes)
+        answer = _answer(read, query, ref.offset, ref.public, notes, language)
         post(click.response_url, {**blocks.answer_message(answer), "replace_original": False})
 
 
@@ -166,10 +168,11 @@ def _feedback(ctx: Context, click: Click) -> None:
         partner = session.get(Partner, click.ref.partner_id)
         name = partner.name if partner else click.ref.partner_id
     notes = _notes_shown(ctx, caller, click.channel, not click.ref.notes)
+    language = ctx.workspaces.language(click.user)
     with reading(ctx.sessions) as session:
-        answer = rebuild(session, ctx.matcher, replace(click.ref, notes=notes), caller)
+        answer = rebuild(session, ctx.matcher, replace(click.ref, notes=notes), caller, language)
     post(click.response_url, {**blocks.answer_message(answer), "replace_original": True})
-    confirm(ctx.settings, click, blocks.confirmation(verdict, name))
+    confirm(ctx.settings, click, blocks.confirmation(verdict, name, language))
 
 
 def _notes_shown(ctx: Context, caller: Caller, channel: str, hidden: bool) -> bool:
@@ -179,7 +182,9 @@ def _notes_shown(ctx: Context, caller: Caller, channel: str, hidden: bool) -> bo
     return not hidden and caller.sees_notes and ctx.workspaces.channel_allows_notes(channel)
 
 
-def rebuild(session: Session, matcher: Matcher, ref: ButtonRef, caller: Caller) -> Answer:
+def rebuild(
+    session: Session, matcher: Matcher, ref: ButtonRef, caller: Caller, language: str = "ja"
+) -> Answer:
     """The answer a button belongs to, as it stands now (with the verdicts given so far).
 
     Slack does not send back the blocks of an ephemeral message, so they are rebuilt from the
@@ -193,15 +198,15 @@ def rebuild(session: Session, matcher: Matcher, ref: ButtonRef, caller: Caller) 
     views = matcher.views.get(session, [c["partner_id"] for c in shown], generation, load_views)
     verdicts = _verdicts(session, row.id)
     viewer = shown_as(caller, ref.notes)
-    language = cast(Language, row.language)
+    asked_in = cast(Language, row.language)  # the reasons speak the question's language
     candidates = [
         _partner_view(views[c["partner_id"]], c["rank"], matches.get(c["partner_id"]),
-                      language, viewer, verdicts.get(c["partner_id"]))
+                      asked_in, viewer, verdicts.get(c["partner_id"]))
         for c in shown
         if c["partner_id"] in views
     ]
     return Answer(row.id, row.query, candidates, ref.offset, ref.public, ref.notes,
-                  _has_more(len(row.candidates), ref.offset))
+                  _has_more(len(row.candidates), ref.offset), language)
 
 
 def confirm(settings: Settings, click: Click, text: str) -> None:
@@ -226,10 +231,12 @@ def post(response_url: str, message: dict[str, Any]) -> None:
         log.warning("response_url answered %s: %s", answer.status_code, answer.text[:200])
 
 
-def _answer(read: RecommendationRead, query: str, offset: int, public: bool, notes: bool) -> Answer:
+def _answer(
+    read: RecommendationRead, query: str, offset: int, public: bool, notes: bool, language: str
+) -> Answer:
     shown = read.candidates[offset : offset + PAGE]
     return Answer(read.request_id, query, [_candidate_view(c) for c in shown], offset,
-                  public, notes, _has_more(len(read.candidates), offset))
+                  public, notes, _has_more(len(read.candidates), offset), language)
 
 
 def _has_more(count: int, offset: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,6 +18,9 @@ from service.slack.workspace import SlackUser, response_url_allowed, team_allowe
 router = APIRouter(prefix="/slack", tags=["slack"])
 
 PUBLIC_WORDS = ("public", "公開")
+CLIENT = re.compile(
+    r'(?:client|クライアント|顧客)[:：]\s*(?:["“「](?P<quoted>[^"”」]*)["”」]|(?P<word>\S+))\s*',
+    re.IGNORECASE)
 HELP_WORDS = ("help", "ヘルプ", "-h", "--help")
 REFUSED = "このワークスペースでは使えません / This Slack workspace may not use partnermatch."
 
@@ -31,7 +35,7 @@ async def slash_command(
     team, user = form.get("team_id", ""), form.get("user_id", "")
     if not team_allowed(settings, team):
         return blocks.notice(REFUSED)
-    public, query = parse_text(form.get("text", ""))
+    public, client, query = parse_text(form.get("text", ""))
     if not query or query.lower() in HELP_WORDS:
         return blocks.help_message()
     if not form.get("response_url") or not form.get("trigger_id"):
@@ -39,7 +43,7 @@ async def slash_command(
     _check_response_url(settings, form["response_url"])
     command = jobs.Command(
         user=SlackUser(user, form.get("user_name", ""), team),
-        channel=form.get("channel_id", ""), query=query, public=public,
+        channel=form.get("channel_id", ""), query=query, client=client, public=public,
         shared=form.get("is_ext_shared_channel", "").lower() == "true",
         response_url=form["response_url"], trigger_id=form["trigger_id"],
     )
@@ -63,12 +67,23 @@ async def interaction(request: Request, body: SignedBody, background: Background
     return Response(status_code=200)
 
 
-def parse_text(text: str) -> tuple[bool, str]:
-    """`public <request>` posts to the channel; anything else is the request itself."""
+def parse_text(text: str) -> tuple[bool, str | None, str]:
+    """`[public] [client:NAME] <request>`: `public` posts to the channel; `client:` (or
+    `クライアント:`) names the client the introduction will be for, in quotes when it has spaces
+    (`client:"Sakura Tea KK"`); the rest is the request itself."""
     words = text.strip().split(maxsplit=1)
-    if words and words[0].lower() in PUBLIC_WORDS:
-        return True, words[1].strip() if len(words) > 1 else ""
-    return False, text.strip()
+    public = bool(words) and words[0].lower() in PUBLIC_WORDS
+    rest = (words[1] if len(words) > 1 else "") if public else text
+    client, rest = _client_of(rest.strip())
+    return public, client, rest.strip()
+
+
+def _client_of(text: str) -> tuple[str | None, str]:
+    match = CLIENT.match(text)
+    if match is None:
+        return None, text
+    name = (match["quoted"] or match["word"] or "").strip()
+    return name[:200] or None, text[match.end():]
 
 
 def _check_response_url(settings: Settings, url: str) -> None:

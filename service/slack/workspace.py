@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cachetools import TTLCache
 from slack_sdk import WebClient
 
 from service.auth.callers import RANK, Caller
@@ -48,6 +49,8 @@ class Workspaces:
         self.settings = settings
         self._installer: str | None = settings.slack_team_id or None
         self._lock = threading.Lock()
+        # users.info's answers, for a minute: a command and the clicks on its answer ask once
+        self._profiles: TTLCache[str, dict[str, Any] | None] = TTLCache(maxsize=1024, ttl=60)
 
     def caller(self, user: SlackUser) -> Caller:
         """The user's role: as mapped in the settings, else the default role for a member of a
@@ -57,6 +60,11 @@ class Workspaces:
         role = mapped or (self.settings.slack_default_role if self._at_home(user) else "viewer")
         return Caller(id=f"slack:{user.team}:{user.id}", name=user.name or user.id,
                       role=role if role in RANK else "viewer")
+
+    def language(self, user: SlackUser) -> str:
+        """The user's language in Slack ("en" for an English locale), else Japanese."""
+        profile = self._profile(user.id) or {}
+        return "en" if str(profile.get("locale", "")).lower().startswith("en") else "ja"
 
     def channel_allows_notes(self, channel: str) -> bool:
         """False for a channel shared with another workspace, or one that cannot be checked;
@@ -83,14 +91,20 @@ class Workspaces:
         return own in home
 
     def _profile(self, user: str) -> dict[str, Any] | None:
-        """users.info's answer, or None without a bot token (or when Slack does not answer)."""
+        """users.info's answer (with the locale), or None without a bot token."""
         if not self.settings.slack_bot_token:
             return None
+        with self._lock:
+            if user in self._profiles:
+                return self._profiles[user]
         try:
-            return dict(web_client(self.settings).users_info(user=user)["user"])
+            profile = dict(web_client(self.settings).users_info(user=user, include_locale=True)["user"])
         except Exception:
             log.warning("users.info failed; the user counts as another workspace's")
             return {"is_stranger": True}
+        with self._lock:
+            self._profiles[user] = profile
+        return profile
 
     def _installing_team(self, asked_from: str) -> str:
         """The workspace that installed the app: the setting, else auth.test with the bot token,

@@ -32,6 +32,7 @@ class FakeSlack:
     team: str = "T0PARTNER"
     user_teams: dict[str, str] = field(default_factory=dict)
     guests: set[str] = field(default_factory=set)
+    locales: dict[str, str] = field(default_factory=dict)  # users.info's locale, else ja-JP
     received: list[Received] = field(default_factory=list)
     url: str = ""
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -88,7 +89,7 @@ class FakeSlack:
             user = str(body.get("user", ""))
             return JSONResponse({"ok": True, "user": {
                 "id": user, "team_id": self.user_teams.get(user, self.team),
-                "is_restricted": user in self.guests}})
+                "is_restricted": user in self.guests, "locale": self.locales.get(user, "ja-JP")}})
         if method == "auth.test":
             return JSONResponse({"ok": True, "team_id": self.team})
         return JSONResponse({"ok": True})

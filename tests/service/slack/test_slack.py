@@ -153,7 +153,7 @@ def catalog(
 @pytest.fixture(scope="module")
 def slack() -> Iterator[FakeSlack]:
     fake = FakeSlack(team=TEAM, user_teams={"U0EXT": "T0OTHERORG", "U0EXTPM": "T0OTHERORG"},
-                     guests={"U0GUEST"})
+                     guests={"U0GUEST"}, locales={"U0EN": "en-US"})
     with serve(fake.app()) as url:
         fake.url = url
         yield fake
@@ -254,7 +254,7 @@ def test_buttons_record_feedback_once_update_the_message_and_confirm(bot: Bot) -
     update = bot.answer(click)
     assert update["replace_original"] is True
     first = json.dumps(update["blocks"][1:4], ensure_ascii=False)
-    assert "Teiki Subscriptions" in first and "Adopted" in first and "u0pm" in first
+    assert "Teiki Subscriptions" in first and "採用" in first and "u0pm" in first
     assert NOTE in text_of(update)
     confirmation = bot.slack.wait(lambda: bot.slack.calls("chat.postEphemeral")[confirmed:])[0]
     assert (confirmation["user"], confirmation["channel"]) == ("U0PM", "C0GENERAL")
@@ -292,7 +292,7 @@ def test_more_shows_the_next_five_and_its_buttons_work(bot: Bot) -> None:
     _, verdict = bot.click("not_a_fit", buttons(more)["not_a_fit"][0])
     update = bot.answer(verdict)
     assert update["replace_original"] is True and partner_ids(update) == shown
-    assert "Not a fit" in json.dumps(update["blocks"][1:4])
+    assert "見送り" in json.dumps(update["blocks"][1:4], ensure_ascii=False)
     assert bot.counts() == (before[0] + 1, before[1] + 1)
 
 
@@ -315,7 +315,7 @@ def test_public_answers_and_shared_channels_show_no_notes(bot: Bot) -> None:
     _, click = bot.click("propose", buttons(messages[public])["propose"][0])
     update = bot.answer(click)
     bot.slack.wait(lambda: bot.slack.calls("chat.postEphemeral")[confirmed:])
-    assert update["response_type"] == "in_channel" and "Proposed" in text_of(update)
+    assert update["response_type"] == "in_channel" and "提案済み" in text_of(update)
     assert NOTE not in json.dumps(update)
 
 
@@ -362,6 +362,19 @@ def test_users_of_another_workspace_and_guests_read_as_viewers(bot: Bot) -> None
     assert NOTE in text_of(answers["U0EXTPM"]) and NOTE in text_of(answers["U0PM"])
     _, click = bot.click("adopted", buttons(answers["U0EXT"])["adopted"][0], user="U0EXT")
     assert "pm" in bot.answer(click)["text"]  # a viewer gives no feedback
+
+
+def test_answers_speak_the_users_language(bot: Bot) -> None:
+    """Japanese unless Slack says the user reads English: buttons, statuses, note kinds."""
+    english, japanese = (bot.answer(bot.command(QUERY, user=user)[1]) for user in ("U0EN", "U0PM"))
+    labels = {user: [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions"
+                     for e in b["elements"]] for user, message in (("en", english), ("ja", japanese))}
+    assert labels["en"][:3] == ["Propose", "Adopted", "Not a fit"]
+    assert labels["ja"][:3] == ["提案する", "採用", "見送り"]
+    assert "`active`" in text_of(english) and "`提携中`" in text_of(japanese)
+    assert "meeting:" in text_of(english) and "打ち合わせ:" in text_of(japanese)
+    _, click = bot.click("adopted", buttons(english)["adopted"][0], user="U0EN")
+    assert "Adopted" in json.dumps(bot.answer(click)["blocks"][1:4])
 
 
 def test_answers_go_to_slacks_hooks_only(bot: Bot) -> None:
@@ -461,3 +474,17 @@ def test_the_start_says_when_slack_is_not_configured(
     with caplog.at_level("WARNING"), TestClient(create_app(settings, matcher_factory)):
         pass
     assert any("SLACK_SIGNING_SECRET is not set" in r.getMessage() for r in caplog.records)
+
+
+def test_a_command_can_name_the_client(bot: Bot) -> None:
+    _, hook = bot.command(f'client:"Sakura Tea KK" {QUERY}')
+    message = bot.answer(hook)
+    assert QUERY in text_of(message) and "Sakura Tea KK" not in text_of(message)
+    _, click = bot.click("propose", buttons(message)["propose"][0])
+    bot.answer(click)
+    with bot.catalog.sessions() as session:
+        request_id = json.loads(buttons(message)["propose"][0])["r"]
+        row = session.get(RecommendationRequest, request_id)
+        intro = session.scalars(select(Introduction).where(Introduction.request_id == request_id)).one()
+    assert row is not None and row.query == QUERY and row.client == {"name": "Sakura Tea KK"}
+    assert intro.client == "Sakura Tea KK"
