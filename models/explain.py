@@ -21,6 +21,11 @@ _KIND_WEIGHT = {
     "feature": 0.8, "note": 0.8, "category": 0.5,
 }
 EVIDENCE_CHARS = 160
+# Words a request is full of that say nothing of its need: never shown as what matched.
+NOT_A_REASON = frozenset([
+    "用", "導入", "対応", "機能", "利用", "追加", "実装", "できる", "ほしい", "欲しい", "入れる",
+    "アプリ", "サービス", "ツール", "システム", "want", "need", "add", "app", "apps", "tool",
+])
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,8 @@ def matched_terms(
     labels = [entry.label(language) for entry in query_entries if entry.id in document_entries]
     words = [
         surface for surface, token in query_words
-        if token in document_tokens and not any(surface in label for label in labels)
+        if token in document_tokens and surface.lower() not in NOT_A_REASON
+        and not any(surface in label for label in labels)
     ]  # 定期 and 購入 say nothing 「定期購入」 has not said
     return list(dict.fromkeys(labels + words))[:limit]
 

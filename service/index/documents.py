@@ -14,8 +14,11 @@ OUTCOME_VALUE = {"positive": 1.0, "neutral": 0.5, "pending": 0.5, "negative": 0.
 
 
 def partner_document(partner: Partner, adoption: float | None = None) -> Document:
-    """The searchable text of a partner. Confidential notes never enter the index."""
+    """The searchable text of a partner. Confidential notes never enter the index, nor do
+    incident notes (kind `issue`): an outage says nothing of what a partner does, and must never
+    be quoted as the reason it matched (they still count in the negotiation prior)."""
     notes = [n for n in partner.notes if not n.confidential and n.deleted_at is None]
+    described = [n for n in notes if n.kind != "issue"]
     sections: list[tuple[str, str]] = []
     sections += [("description", partner.description_en)] if partner.description_en else []
     sections += [("description_ja", partner.description_ja)] if partner.description_ja else []
@@ -26,7 +29,7 @@ def partner_document(partner: Partner, adoption: float | None = None) -> Documen
         sections += [("feature", feature) for feature in plan.get("features", []) if feature]
     sections += [("capability", c.replace("-", " ")) for c in partner.capabilities or []]
     sections += [("category", c) for c in partner.categories or []]
-    sections += [("note", n.body) for n in notes]
+    sections += [("note", n.body) for n in described]
     return Document(
         id=partner.id,
         title=partner.name,

@@ -80,8 +80,13 @@ def explanation(match: Match, caller: Caller, language: str) -> tuple[dict[str, 
     return match.evidence, match.why
 
 
+PAUSED = {"ja": "（提携休止中）", "en": " (partnership paused)"}
+
+
 def _candidate(match: Match, view: PartnerView, caller: Caller, language: str) -> Candidate:
     evidence, reason = explanation(match, caller, language)
+    if view.summary.status == "paused":  # ranked by its fit, a step below active equals: say so
+        reason += PAUSED.get(language, PAUSED["en"])
     return Candidate(
         rank=match.rank,
         score=round(match.score, 6),
