@@ -177,7 +177,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def reject(send: Send, error: DomainError) -> None:
-    body = json.dumps(error_body(error.error, error.detail)).encode()
+    body = json.dumps(error_body(error.error, str(error.detail))).encode()
     headers = [(b"content-type", b"application/json")]
     headers += [(k.lower().encode(), v.encode()) for k, v in (error.headers or {}).items()]
     await send({"type": "http.response.start", "status": error.status_code, "headers": headers})

@@ -1,5 +1,6 @@
-"""The one error shape of the API, {"error", "detail", "request_id"}, and the handlers that give
-every failure that shape."""
+"""The one error shape of the API, {"error", "detail", "fields", "request_id"}, and the handlers
+that give every failure that shape: `detail` is always one sentence, `fields` names each refused
+field of a validation error (empty otherwise)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,29 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import DomainError
 from service.http.context import request_id_var
+from service.http.forms import field_message, language_of
 
 log = logging.getLogger(__name__)
 
 
-def error_body(error: str, detail: Any) -> dict[str, Any]:
-    return {"error": error, "detail": detail, "request_id": request_id_var.get()}
+def error_body(
+    error: str, detail: str, fields: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    return {"error": error, "detail": detail, "fields": fields or [],
+            "request_id": request_id_var.get()}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
 
 
 class ErrorRead(BaseModel):
     """The one error shape of the API."""
 
     error: str
-    detail: Any
+    detail: str
+    fields: list[FieldError]
     request_id: str | None
 
 
@@ -37,6 +48,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in (
         (400, "Bad request"), (401, "Missing or unknown API key"), (403, "Role too low"),
         (404, "Not found"), (409, "Conflict with stored data"), (413, "Body too large"),
+        (422, "Invalid input: `fields` says which, and the form expected"),
         (429, "Rate limited"), (503, "Not ready"),
     )
 }
@@ -46,20 +58,23 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(
-            error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers
+            error_body(exc.error, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # Echoing rejected input back could carry confidential text into logs and clients.
-        detail = [{k: v for k, v in e.items() if k not in ("input", "ctx", "url")} for e in exc.errors()]
-        return JSONResponse(error_body("validation_error", detail), status_code=422)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Never the rejected input itself: it could carry confidential text into logs and clients.
+        language = language_of(request.headers.get("accept-language"))
+        fields = [{"field": ".".join(p for p in e["loc"][1:] if isinstance(p, str)) or str(e["loc"][0]),
+                   "message": field_message(e, language)} for e in exc.errors()]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return JSONResponse(error_body("validation_error", detail, fields), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         name = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
-            error_body(name, exc.detail), status_code=exc.status_code, headers=exc.headers
+            error_body(name, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(IntegrityError)

@@ -3,7 +3,6 @@ initiatives: partner managers' records of what partnerships brought."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from catalog.tables import Initiative, Introduction
 from catalog.vocabulary import InitiativeKind, InitiativeStatus, IntroductionStatus
 from service.http.deps import ManagerDep, SessionDep, SettingsDep
+from service.http.forms import DayInput
 from service.http.schemas import Limit, Offset, date_query
 from service.introductions import initiatives, service
 from service.introductions.schemas import (
@@ -58,8 +58,8 @@ def list_introductions(
     status: IntroductionStatus | None = None,
     client: Annotated[str | None, Query(max_length=200, description="Client contains")] = None,
     request_id: Annotated[str | None, Query(max_length=36)] = None,
-    start: Annotated[date | None, date_query("from", "Proposed on or after")] = None,
-    end: Annotated[date | None, date_query("to", "Proposed on or before")] = None,
+    start: Annotated[DayInput | None, date_query("from", "Proposed on or after")] = None,
+    end: Annotated[DayInput | None, date_query("to", "Proposed on or before")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> IntroductionPage:
@@ -99,8 +99,8 @@ def list_initiatives(
     partner_id: Annotated[str | None, Query(max_length=36)] = None,
     kind: InitiativeKind | None = None,
     status: InitiativeStatus | None = None,
-    start: Annotated[date | None, date_query("from", "Ending on or after")] = None,
-    end: Annotated[date | None, date_query("to", "Starting on or before")] = None,
+    start: Annotated[DayInput | None, date_query("from", "Ending on or after")] = None,
+    end: Annotated[DayInput | None, date_query("to", "Starting on or before")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> InitiativePage:

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from catalog.vocabulary import InitiativeKind, InitiativeStatus, IntroductionStatus, RevenuePeriod
+from service.http.forms import DayInput, YenInput
 from service.http.schemas import Input, Output
 
 # PostgreSQL's integer column holds up to 2,147,483,647: revenue is capped under it.
@@ -19,14 +20,14 @@ class IntroductionUpdate(Input):
 
     status: IntroductionStatus | None = None
     client: str | None = Field(default=None, max_length=200)
-    revenue: int | None = Yen
+    revenue: YenInput | None = Yen
     revenue_period: RevenuePeriod | None = None
     satisfaction: int | None = Field(default=None, ge=1, le=5)
-    proposed_on: dt.date | None = None
-    adopted_on: dt.date | None = None
-    live_on: dt.date | None = None
-    churned_on: dt.date | None = None
-    rejected_on: dt.date | None = None
+    proposed_on: DayInput | None = None
+    adopted_on: DayInput | None = None
+    live_on: DayInput | None = None
+    churned_on: DayInput | None = None
+    rejected_on: DayInput | None = None
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -73,8 +74,8 @@ class InitiativeCreate(Input):
     kind: InitiativeKind
     title: str = Field(min_length=1, max_length=300)
     owner: str | None = Field(default=None, max_length=200)
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
+    start_date: DayInput | None = None
+    end_date: DayInput | None = None
     status: InitiativeStatus = "planned"
     outcome: str | None = Field(default=None, max_length=5000)
 
@@ -99,8 +100,8 @@ class InitiativeUpdate(Input):
     kind: InitiativeKind | None = None
     title: str | None = Field(default=None, min_length=1, max_length=300)
     owner: str | None = Field(default=None, max_length=200)
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
+    start_date: DayInput | None = None
+    end_date: DayInput | None = None
     status: InitiativeStatus | None = None
     outcome: str | None = Field(default=None, max_length=5000)
 

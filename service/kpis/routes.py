@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from service.http.deps import ManagerDep, MatcherDep, SessionDep, SettingsDep
+from service.http.forms import DayInput
 from service.http.schemas import date_query
 from service.kpis import gaps, metrics
 from service.kpis.schemas import GapReport, KpiReport
@@ -24,8 +24,8 @@ KPI_DESCRIPTION = (
 )
 GAPS_DESCRIPTION = " ".join((gaps.__doc__ or "").split())
 
-FromDate = Annotated[date | None, date_query("from", "First day, YYYY-MM-DD")]
-ToDate = Annotated[date | None, date_query("to", "Last day (included)")]
+FromDate = Annotated[DayInput | None, date_query("from", "First day, YYYY-MM-DD")]
+ToDate = Annotated[DayInput | None, date_query("to", "Last day (included)")]
 
 
 @router.get("/kpis", response_model=KpiReport, description=KPI_DESCRIPTION)

@@ -16,6 +16,7 @@ from catalog.vocabulary import (
     PartnerStatus,
     PartnerType,
 )
+from service.http.forms import DayInput
 from service.http.schemas import Input, Output, Tags, Text
 
 
@@ -133,7 +134,7 @@ class NoteCreate(Input):
     kind: NoteKind
     body: str = Field(min_length=1, max_length=NOTE_LIMITS["body"])
     confidential: bool = False
-    date: dt.date | None = None
+    date: DayInput | None = None
     author: str | None = Field(default=None, max_length=NOTE_LIMITS["author"])
     outcome: NoteOutcome | None = None
     terms: str | None = Field(default=None, max_length=NOTE_LIMITS["terms"])
@@ -157,7 +158,7 @@ class NoteUpdate(Input):
     kind: NoteKind | None = None
     body: str | None = Field(default=None, min_length=1, max_length=NOTE_LIMITS["body"])
     confidential: bool | None = None
-    date: dt.date | None = None
+    date: DayInput | None = None
     author: str | None = Field(default=None, max_length=NOTE_LIMITS["author"])
     outcome: NoteOutcome | None = None
     terms: str | None = Field(default=None, max_length=NOTE_LIMITS["terms"])

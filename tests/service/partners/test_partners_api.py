@@ -31,7 +31,7 @@ def test_list_partners_rejects_bad_paging(running: Running) -> None:
         answer = running.client.get(f"/v1/partners?{query}", headers=running.headers("viewer"))
         assert answer.status_code == 422, query
         assert answer.json()["error"] == "validation_error"
-        assert isinstance(answer.json()["detail"], list)
+        assert isinstance(answer.json()["detail"], str) and answer.json()["fields"]
 
 
 def test_read_partner_and_terms_by_role(running: Running) -> None:
@@ -42,7 +42,7 @@ def test_read_partner_and_terms_by_role(running: Running) -> None:
     assert as_manager["revenue_share_terms"] == "SECRET-REVSHARE-20pct"
     missing = running.client.get("/v1/partners/nope", headers=running.headers("pm"))
     assert missing.status_code == 404
-    assert set(missing.json()) == {"error", "detail", "request_id"}
+    assert set(missing.json()) == {"error", "detail", "fields", "request_id"}
     assert missing.json()["request_id"] == missing.headers["x-request-id"]
 
 
