@@ -3,6 +3,8 @@
 English: NFKC, lower-case, stop words dropped, Snowball stems (PyStemmer).
 Japanese: SudachiPy (mode C, normalized forms), particles, auxiliaries, symbols dropped.
 Mixed text (「Shopify Plusで使えるsubscription」) is cut into script runs, each sent to its path.
+Readings: a phonetic key per Japanese morpheme, so a word typed with the wrong kanji or in kana
+(研削 for 検索, よやく for 予約) still meets the word meant.
 """
 
 from __future__ import annotations
@@ -153,6 +155,33 @@ def tokenize(text: str) -> list[str]:
         elif run.strip():
             tokens += tokenize_en(run)
     return tokens
+
+
+_KANA_ONLY = re.compile(r"[\u3041-\u30ff\uff66-\uff9f]+")
+# Small kana written large, and the marks an IME slip or a reading's voicing changes (台引き is
+# read ダイヒキ, 代引き ダイビキ): dropped from the key.
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_VOICING_MARKS = re.compile("[\u3099\u309a\u30fc]")
+
+
+def phonetic(kana: str) -> str:
+    """A kana string's key: katakana, voicing marks, long-vowel marks and small kana folded."""
+    katakana = "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in kana)
+    return _VOICING_MARKS.sub("", unicodedata.normalize("NFD", katakana)).translate(_SMALL_KANA)
+
+
+def readings(text: str) -> list[list[str]]:
+    """The phonetic keys of each Japanese run's morphemes, one list per run: words typed in kana
+    are keyed as written (Sudachi guesses odd readings for kana it cuts out of context), the
+    others by their dictionary reading."""
+    runs = []
+    for index, run in enumerate(_JAPANESE_RUN.split(normalize(text))):
+        if index % 2:
+            runs.append([
+                phonetic(surface if _KANA_ONLY.fullmatch(surface := m.surface()) else m.reading_form())
+                for m in _sudachi().tokenize(run)
+            ])
+    return runs
 
 
 def latin_words(text: str) -> list[str]:
