@@ -1,9 +1,11 @@
 """The matching engine: documents in, ranked partners with reasons out.
 
 Full pipeline: language detection → glossary expansion → three channels
-  - bm25: BM25 over the listing with the query's tokens plus the glossary's terms for it;
+  - bm25: BM25 over the listing with the query's tokens plus the glossary's terms for it, and for
+    Japanese text (query or listing) the English words of its rendering (models/rendering.py);
   - dense: the English MiniLM on the English rendering of the query (the query itself, or for a
-    Japanese query the glossary's English terms and the query's Latin words);
+    Japanese query the glossary's English terms and the query's Latin words), over the listings
+    as written in English, or as rendered in English when written in Japanese;
   - multilingual: e5 on the raw query, whatever its language;
 → weighted reciprocal rank fusion → pseudo-relevance feedback (the top fused listings move the
 dense query vectors and add terms to the BM25 query; every channel ranks again, fused again) →
@@ -39,11 +41,13 @@ from models.glossary import Expansion, Glossary
 from models.lexical import FIELD_WEIGHTS, LexicalIndex, analysis_fingerprint, document_tokens
 from models.lru import LruCache
 from models.ranking import PRIOR_BAND, RRF_K, apply_priors, fuse, prior_value, rocchio, shares
+from models.rendering import Dictionary, Renderer
 from models.text import (
     STOP_WORDS_EN,
     Language,
     detect_language,
     english_words,
+    has_japanese,
     latin_words,
     stem_words,
     tokenize,
@@ -117,10 +121,11 @@ class SearchResult:
 class MatchingEngine:
     def __init__(
         self, dense: Embedder, multilingual: Embedder | None, glossary: Glossary,
-        config: EngineConfig | None = None,
+        config: EngineConfig | None = None, dictionary: Dictionary | None = None,
     ):
         self.dense, self.multilingual, self.glossary = dense, multilingual, glossary
         self.config = config or EngineConfig()
+        self.renderer = Renderer(glossary, dictionary or Dictionary())
         self._documents: dict[str, Document] = {}
         self._concepts: dict[str, frozenset[str]] = {}  # doc id -> glossary entry ids it names
         self._facets: dict[str, dict[str, set[str]]] = {}  # key -> value -> doc ids
@@ -345,7 +350,7 @@ class MatchingEngine:
             return self._pool
 
     def _bm25_tokens(self, query: str, expansion: Expansion) -> list[str]:
-        tokens = tokenize(query)
+        tokens = self._japanese_and_rendered_tokens(query)
         if expansion.language == "ja" or self.config.expand_english:
             tokens += tokenize(" ".join(expansion.terms_en))
         if self.config.concept_tokens:
@@ -462,19 +467,20 @@ class MatchingEngine:
         return {
             "generation": generation, "analysis": analysis_fingerprint(),
             "glossary": self.glossary.fingerprint, "concept_tokens": self.config.concept_tokens,
-            "field_weights": dict(self.config.field_weights),
+            "field_weights": dict(self.config.field_weights), "rendering": self.renderer.fingerprint,
         }
 
     def _meta(self, channel: str, generation: int) -> dict[str, object]:
         embedder = self.dense if channel == "dense" else self.multilingual
         assert embedder is not None
         sections = self.config.dense_sections if channel == "dense" else self.config.multilingual_sections
-        return {"model": embedder.name, "generation": generation, "sections": list(sections)}
+        rendering = {"rendering": self.renderer.fingerprint} if channel == "dense" else {}
+        return {"model": embedder.name, "generation": generation, "sections": list(sections),
+                **rendering}
 
     # -- internals -----------------------------------------------------------------------
     def _encode_documents(self, documents: Sequence[Document]) -> dict[str, np.ndarray]:
-        vectors = {"dense": self.dense.encode_documents(
-            [_embedding_text(d, self.config.dense_sections) for d in documents])}
+        vectors = {"dense": self.dense.encode_documents([self._dense_text(d) for d in documents])}
         if self.multilingual is not None:
             vectors["multilingual"] = self.multilingual.encode_documents(
                 [_embedding_text(d, self.config.multilingual_sections) for d in documents])
@@ -509,6 +515,19 @@ class MatchingEngine:
             self._concepts, self._facets = concepts, facets
             self._lexical, self._vectors = lexical, vectors
 
+    def _dense_text(self, document: Document) -> str:
+        """MiniLM reads English only: a listing written (partly) in Japanese is encoded as its
+        English rendering."""
+        text = _embedding_text(document, self.config.dense_sections)
+        return self.renderer.render(text) if has_japanese(text) else text
+
+    def _japanese_and_rendered_tokens(self, text: str) -> list[str]:
+        """A text's BM25 tokens, plus those of its Japanese words' English rendering: English
+        queries meet listings written in Japanese, and Japanese queries the English listings,
+        on the words the glossary does not know."""
+        tokens = tokenize(text)
+        return tokens + tokenize(self.renderer.render_japanese(text)) if has_japanese(text) else tokens
+
     def _new_lexical(self) -> LexicalIndex:
         return LexicalIndex(self.config.bm25_k1, self.config.bm25_b, self._document_tokens)
 
@@ -523,7 +542,7 @@ class MatchingEngine:
     def _tokens_with(self, document: Document, concepts: frozenset[str]) -> list[str]:
         """Listing tokens, plus one "@entry" token per glossary concept the listing names, so
         a query in either language meets the listing on the concept itself."""
-        tokens = document_tokens(document, self.config.field_weights)
+        tokens = document_tokens(document, self.config.field_weights, self._japanese_and_rendered_tokens)
         if not self.config.concept_tokens:
             return tokens
         return tokens + [f"@{entry_id}" for entry_id in sorted(concepts)]

@@ -127,6 +127,22 @@ class Glossary:
             seen.setdefault(entry.id, entry)
         return list(seen.values())
 
+    def spans(self, text: str) -> list[tuple[int, int, Entry]]:
+        """(start, end, entry) of every Japanese form's occurrences in an NFKC-normalized text,
+        longer ones first and none overlapping another, in order of the text."""
+        text = text.lower()
+        found = []
+        for form, entry in self._ja_forms:
+            start = text.find(form)
+            while start >= 0:
+                found.append((start, start + len(form), entry))
+                start = text.find(form, start + len(form))
+        kept: list[tuple[int, int, Entry]] = []
+        for span in sorted(found, key=lambda s: (s[0] - s[1], s[0])):
+            if all(span[1] <= other[0] or other[1] <= span[0] for other in kept):
+                kept.append(span)
+        return sorted(kept, key=lambda s: s[0])
+
     def expand(self, query: str, language: Language | None = None) -> Expansion:
         language = language or detect_language(query)
         entries = self.find(query)

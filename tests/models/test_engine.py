@@ -278,3 +278,20 @@ def test_a_graph_engine_answers_like_the_exhaustive_one_and_reports_its_recall(
                            EngineConfig(graph_from=10))
     assert fresh.load(tmp_path, generation=2) and fresh.vector_graph() and fresh.count() == 10
     assert ids(fresh.search("sell gift cards", top_k=5)) == ids(graph.search("sell gift cards", top_k=5))
+
+
+def test_a_listing_written_in_japanese_meets_an_english_query(glossary):
+    # No glossary entry names a map: the dictionary's rendering (地図 -> map, 店舗 -> shop) does.
+    japanese = listing("map-ja", "店舗マップ", "実店舗の場所を地図で案内します。")
+    engine = MatchingEngine(HashEmbedder(), None, glossary)
+    engine.build([*CORPUS, japanese])
+    result = engine.search("map of our shops", top_k=3)
+    assert ids(result)[0] == "map-ja"
+    assert result.candidates[0].channels["bm25"] == 1 and result.candidates[0].channels["dense"] == 1
+
+
+def test_a_japanese_query_meets_english_listings_on_words_the_glossary_lacks(glossary):
+    english = listing("map", "Store Map", "Show a map of your shops.")
+    engine = MatchingEngine(HashEmbedder(), None, glossary)
+    engine.build([*CORPUS, english])
+    assert ids(engine.search("地図で店舗を案内したい", top_k=1)) == ["map"]
