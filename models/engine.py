@@ -40,7 +40,16 @@ from models.engine_store import (
 from models.glossary import Expansion, Glossary
 from models.lexical import FIELD_WEIGHTS, LexicalIndex, analysis_fingerprint, document_tokens
 from models.lru import LruCache
-from models.ranking import PRIOR_BAND, RRF_K, apply_priors, fuse, prior_value, rocchio, shares
+from models.ranking import (
+    PRIOR_BAND,
+    RRF_K,
+    Fused,
+    apply_priors,
+    fuse,
+    prior_value,
+    rocchio,
+    shares,
+)
 from models.rendering import Dictionary, Renderer
 from models.text import (
     STOP_WORDS_EN,
@@ -66,6 +75,13 @@ class EngineConfig:
     weights: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: {
         "en": {"bm25": 1.0, "dense": 1.0, "multilingual": 0.5},
         "ja": {"bm25": 1.0, "dense": 1.0, "multilingual": 1.0},
+    })
+    # The channels that read a listing written in Japanese for a question in English: BM25 and
+    # MiniLM through its English rendering; e5 finds a third as many of them as of the same
+    # listings in English (dev set, recall@50). Such a listing's fused relevance is divided by
+    # the readers' share of the weights, as if the other channels had ranked it as they did.
+    cross_language_readers: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {
+        "en": ("bm25", "dense"),
     })
     depth: int = 100  # candidates taken from each channel before fusion
     rrf_k: int = RRF_K
@@ -257,8 +273,7 @@ class MatchingEngine:
         mode: Mode, use_priors: bool,
     ) -> SearchResult:
         language = expansion.language
-        weights = self.config.weights[language] if mode == "full" else {mode: 1.0}
-        fused = fuse(rankings, weights, self.config.rrf_k)
+        fused = self._fuse(rankings, language) if mode == "full" else fuse(rankings, {mode: 1.0})
         relevance = {f.id: f.relevance for f in fused}
         priors = {f.id: prior_value(self._documents[f.id].priors) for f in fused[: top_k * 4]}
         band = self.config.prior_band if use_priors and mode == "full" else 0.0
@@ -285,10 +300,20 @@ class MatchingEngine:
         rankings = self._rank(tokens, vectors, allowed)
         if mode != "full" or self.config.feedback_docs <= 0:
             return rankings
-        weights = self.config.weights[expansion.language]
-        fused = fuse(rankings, weights, self.config.rrf_k)
+        fused = self._fuse(rankings, expansion.language)
         return self._feedback_rankings([f.id for f in fused[: self.config.feedback_docs]],
                                        tokens or [], vectors, allowed) if fused else rankings
+
+    def _fuse(self, rankings: Mapping[str, Sequence[str]], language: Language) -> list[Fused]:
+        """The full pipeline's fusion, compensating listings written in the other language for
+        the channels that cannot read them (`EngineConfig.cross_language_readers`)."""
+        weights = self.config.weights[language]
+        readers = self.config.cross_language_readers.get(language)
+        factor = (sum(weights.values()) / sum(weights.get(c, 0.0) for c in readers)) if readers else 1.0
+        if factor == 1.0:
+            return fuse(rankings, weights, self.config.rrf_k)
+        return fuse(rankings, weights, self.config.rrf_k,
+                    lambda doc_id: factor if _written_in_japanese(self._documents[doc_id]) else 1.0)
 
     def _feedback_rankings(
         self, top: list[str], tokens: list[str], vectors: Mapping[str, np.ndarray],
@@ -614,6 +639,13 @@ def _filters_key(filters: Mapping[str, Collection[str]] | None) -> tuple[object,
 def _embedding_text(document: Document, sections: Sequence[str]) -> str:
     parts = [document.title, *document.texts(*sections)]
     return ". ".join(part.strip().rstrip(". ") for part in parts if part.strip())
+
+
+def _written_in_japanese(document: Document) -> bool:
+    """A listing whose own words are Japanese, with no description in English."""
+    described = document.texts("description", "description_ja")
+    return has_japanese(" ".join([document.title, *described, *document.texts("benefit")])) and not any(
+        detect_language(text) == "en" for text in document.texts("description"))
 
 
 def _query_words(query: str, language: Language) -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from models.documents import Document
 from models.engine import EngineConfig, MatchingEngine
 from models.engine_store import VERSIONS_DIR
 from models.glossary import Glossary
@@ -295,3 +296,19 @@ def test_a_japanese_query_meets_english_listings_on_words_the_glossary_lacks(glo
     engine = MatchingEngine(HashEmbedder(), None, glossary)
     engine.build([*CORPUS, english])
     assert ids(engine.search("地図で店舗を案内したい", top_k=1)) == ["map"]
+
+
+def test_a_listing_in_japanese_is_compensated_for_the_channel_that_cannot_read_it(glossary):
+    from models.engine import _written_in_japanese
+
+    japanese = listing("ja", "ギフトカード販売", "デジタルギフトカードを販売できます。")
+    bilingual = Document(id="both", title="Gift Cards", sections=(
+        ("description", "Sell gift cards."), ("description_ja", "ギフトカードを販売。")))
+    assert _written_in_japanese(japanese) and not _written_in_japanese(bilingual)
+    engine = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary)
+    engine.build([*CORPUS, japanese])
+    rankings = {"bm25": ["gift", "ja"], "dense": ["gift", "ja"], "multilingual": ["gift", "ja"]}
+    english, ja = ({f.id: f.relevance for f in engine._fuse(rankings, language)} for language in ("en", "ja"))
+    # English questions: BM25 and MiniLM (weights 1 + 1 of 2.5) read it, through its rendering
+    assert english["ja"] == pytest.approx(2.5 / 2 * (1 / 62 + 1 / 62 + 0.5 / 62))
+    assert english["gift"] == pytest.approx(2.5 / 61) and ja["ja"] == pytest.approx(3 / 62)
