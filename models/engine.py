@@ -40,6 +40,7 @@ from models.engine_store import (
 from models.glossary import Expansion, Glossary
 from models.lexical import FIELD_WEIGHTS, LexicalIndex, analysis_fingerprint, document_tokens
 from models.lru import LruCache
+from models.need import need_of
 from models.ranking import (
     PRIOR_BAND,
     RRF_K,
@@ -220,16 +221,19 @@ class MatchingEngine:
         if self.config.results_cache_size and (cached := self._results.get(key)) is not None:
             return cached
         language = detect_language(query)
-        expansion = (self._expansions.get_or_compute(query, lambda: self.glossary.expand(query, language))
+        # Every channel reads the need alone, without the client's context around it or the
+        # closing question (dev, casual English: nDCG@10 0.89 -> 0.93 of the clean wording's).
+        need = need_of(query, language) if mode == "full" else query
+        expansion = (self._expansions.get_or_compute(need, lambda: self.glossary.expand(need, language))
                      if mode == "full" else Expansion(language))
         texts = {} if mode == "bm25" else (
-            {"dense": query} if mode == "dense" else self._channel_texts(query, expansion))
+            {"dense": query} if mode == "dense" else self._channel_texts(need, expansion))
         vectors = self._query_vectors(texts)  # the slow part, outside the lock
         # Ranking and explaining read one consistent index: a concurrent upsert, removal or
         # rebuild waits for them (a few ms), and never removes a candidate midway.
         with self._lock:
-            rankings = self._channel_rankings(query, expansion, mode, vectors, self._allowed(filters))
-            result = self._ranked(query, expansion, rankings, top_k, mode, use_priors)
+            rankings = self._channel_rankings(need, expansion, mode, vectors, self._allowed(filters))
+            result = self._ranked(need, expansion, rankings, top_k, mode, use_priors)
             if self.config.results_cache_size:
                 self._results.put(key, result)
             return result
@@ -344,7 +348,7 @@ class MatchingEngine:
         return rankings
 
     def _channel_texts(self, query: str, expansion: Expansion) -> dict[str, str]:
-        texts = {"dense": self._english_rendering(query, expansion)}
+        texts = {"dense": query if expansion.language == "en" else self._english_rendering(query, expansion)}
         if "multilingual" in self._vectors:
             texts["multilingual"] = query
         return {channel: text for channel, text in texts.items() if text}
@@ -383,10 +387,8 @@ class MatchingEngine:
         return list(dict.fromkeys(tokens))
 
     def _english_rendering(self, query: str, expansion: Expansion) -> str:
-        """What the English-only MiniLM can read: the query itself, or for a Japanese query the
-        glossary's English terms plus the brand names and other Latin words typed in it."""
-        if expansion.language == "en":
-            return query
+        """What the English-only MiniLM can read of a Japanese query: the glossary's English
+        terms plus the brand names and other Latin words typed in it."""
         limit = self.config.rendering_terms or None
         terms = [term for entry in expansion.entries for term in entry.en[:limit]]
         return ", ".join(dict.fromkeys([*terms, *latin_words(query)]))
