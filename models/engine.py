@@ -388,7 +388,11 @@ class MatchingEngine:
 
     def _english_rendering(self, query: str, expansion: Expansion) -> str:
         """What the English-only MiniLM can read of a Japanese query: the glossary's English
-        terms plus the brand names and other Latin words typed in it."""
+        terms plus the brand names and other Latin words typed in it; when the glossary knows
+        none of its words, the query's dictionary rendering (dev: JA nDCG@10 0.847 -> 0.858;
+        the rendering beside the glossary's terms: 0.849)."""
+        if not expansion.entries:
+            return self.renderer.render(query)
         limit = self.config.rendering_terms or None
         terms = [term for entry in expansion.entries for term in entry.en[:limit]]
         return ", ".join(dict.fromkeys([*terms, *latin_words(query)]))
