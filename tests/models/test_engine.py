@@ -314,3 +314,13 @@ def test_a_listing_in_japanese_is_compensated_for_the_channel_that_cannot_read_i
     # English questions: BM25 and MiniLM (weights 1 + 1 of 2.5) read it, through its rendering
     assert english["ja"] == pytest.approx(2.5 / 2 * (1 / 62 + 1 / 62 + 0.5 / 62))
     assert english["gift"] == pytest.approx(2.5 / 61) and ja["ja"] == pytest.approx(3 / 62)
+
+
+def test_encoders_read_a_japanese_listing_in_english_words_too(glossary):
+    engine = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary)
+    japanese = listing("map-ja", "店舗マップ", "実店舗の場所を地図で案内します。")
+    english = CORPUS[0]
+    assert "map" in engine._dense_text(japanese) and "地図" not in engine._dense_text(japanese)
+    multilingual = engine._multilingual_text(japanese)
+    assert "地図" in multilingual and "map" in multilingual  # e5 reads both
+    assert engine._multilingual_text(english) == engine._dense_text(english)
