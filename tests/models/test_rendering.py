@@ -43,3 +43,10 @@ def test_another_glossary_renders_otherwise(dictionary, tmp_path):
     path = tmp_path / "other.yaml"
     path.write_text("entries:\n  - {id: maps, ja: [地図], en: [store map]}\n", encoding="utf-8")
     assert Renderer(Glossary.load(path), dictionary).render("地図") == "store map"
+
+
+def test_a_listings_words_may_carry_every_gloss_of_their_first_sense(glossary, dictionary):
+    assert dictionary.glosses("店舗") == ("shop", "store")
+    renderer = Renderer(glossary, dictionary)
+    assert renderer.render_japanese("店舗の地図") == "shop map"
+    assert renderer.render_japanese("店舗の地図", synonyms=True) == "shop store map"
