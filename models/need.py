@@ -16,17 +16,21 @@ import re
 
 from models.text import STOP_WORDS_EN, Language, english_words, normalize, tokenize
 
-# "<context> client|customer|they ... wants|needs|is looking for <need>", "<trade> client: <need>".
+# "<context> client ... wants|needs|is looking for <need>", "they want <need>", "gift shop wants
+# <need>", "<trade> client: <need>". Not "customers": "let customers choose the date they want"
+# states a need, and the customer is in it.
+_EN_VERB = (r"(?:wants?|needs?|would like|asks? for|asked for|is looking for|are looking for|"
+            r"looking for)\b(?:\s+to\b)?")
 _EN_CONTEXT = re.compile(
-    r"^(?:[^.?!:—]*?\b(?:client|customer|merchant|brand|shop|store|seller|they|we)(?:'s|s)?\b"
-    r"[^.?!:—]*?\b(?:wants?|needs?|would like|asks? for|asked for|is looking for|are looking for|"
-    r"looking for)\b(?:\s+to\b)?|[^.?!:—]{0,40}\bclient\s*:)\s*",
+    rf"^(?:[^.?!:—]*?\b(?:client|merchant|brand)s?(?:'s)?\b[^.?!:—]*?\b{_EN_VERB}"
+    rf"|(?:they|we)\s+{_EN_VERB}|[^.?!:—]{{0,40}}?\b(?:shop|store)\s+{_EN_VERB}"
+    r"|[^.?!:—]{0,40}\bclient\s*:)\s*",
     re.IGNORECASE,
 )
 # 「コーヒー豆屋さんのクライアント、」「ヨガスタジオのクライアントで、」「お菓子屋さんの件、」: a short
-# leading clause naming the client, up to its comma.
+# leading clause naming the client, up to its comma (not 「実店舗、」: a shop alone is no client).
 _JA_CONTEXT = re.compile(
-    r"^[^。？！?!、]{0,40}?(?:クライアント|お客さん|お客様|顧客|案件|の件|さん|屋|店)"
+    r"^[^。？！?!、]{0,40}?(?:クライアント|お客さん|お客様|顧客|案件|の件|さん|お店)"
     r"(?:が|で|は|の件|から)?[、,]\s*"
 )
 # A Japanese request's last clause (after a full stop, comma or space), when it is a question.

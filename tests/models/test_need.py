@@ -27,3 +27,12 @@ def test_english_need_without_client_context_and_asking_words(request_text, need
 ])
 def test_japanese_need_without_client_context_and_asking_words(request_text, need):
     assert need_of(request_text, "ja") == need
+
+
+@pytest.mark.parametrize(("request_text", "language"), [
+    ("Let customers choose the delivery date they want at checkout", "en"),
+    ("Customers want to pay later in installments", "en"),
+    ("実店舗、ネットショップの在庫をまとめて管理したい", "ja"),
+])
+def test_a_need_that_names_the_customer_or_a_shop_is_left_whole(request_text, language):
+    assert need_of(request_text, language) == request_text
