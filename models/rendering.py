@@ -21,9 +21,9 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from models.glossary import Glossary
-from models.text import STOP_WORDS_JA, morphemes, normalize
+from models.text import carries_meaning, morphemes, normalize
 
-RENDERING_VERSION = 2  # bump when a change to this module changes what a text renders to
+RENDERING_VERSION = 3  # bump when a change to this module changes what a text renders to
 # Sudachi part-of-speech heads worth a gloss: the words that carry the meaning.
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞"})
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
@@ -118,7 +118,7 @@ class Renderer:
                 if span not in rendered and entry.en:
                     rendered.add(span)
                     words.append(entry.en[0])
-            elif pos in _CONTENT_POS and form not in STOP_WORDS_JA:
+            elif pos in _CONTENT_POS and carries_meaning(form):
                 glosses = self.dictionary.glosses(form)
                 words += glosses if synonyms else glosses[:1]
         return words

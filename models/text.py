@@ -138,14 +138,20 @@ def tokenize_en(text: str) -> list[str]:
     return [_stem(word) for word in english_words(text) if word not in STOP_WORDS_EN]
 
 
+def carries_meaning(form: str) -> bool:
+    """Whether a Japanese word (normalized form) of a content part of speech carries meaning:
+    not a light verb or formal noun, nor a lone hiragana (や, で cut off between Latin words are
+    grammar Sudachi saw out of context)."""
+    return bool(form) and form not in STOP_WORDS_JA and not (len(form) == 1 and _HIRAGANA.match(form))
+
+
 def tokenize_ja(text: str) -> list[str]:
     tokens = []
     for morpheme in _sudachi().tokenize(normalize(text)):
         if morpheme.part_of_speech()[0] in _DROPPED_POS:
             continue
         form = morpheme.normalized_form().lower().strip()
-        # A lone hiragana (や, で cut off between Latin words) is grammar Sudachi saw out of context.
-        if form and form not in STOP_WORDS_JA and not (len(form) == 1 and _HIRAGANA.match(form)):
+        if carries_meaning(form):
             tokens.append(form)
     return tokens
 

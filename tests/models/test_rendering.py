@@ -50,3 +50,7 @@ def test_a_listings_words_may_carry_every_gloss_of_their_first_sense(glossary, d
     renderer = Renderer(glossary, dictionary)
     assert renderer.render_japanese("店舗の地図") == "shop map"
     assert renderer.render_japanese("店舗の地図", synonyms=True) == "shop store map"
+
+
+def test_a_lone_kana_between_latin_words_is_grammar_not_a_word(glossary, dictionary):
+    assert Renderer(glossary, dictionary).render("FacebookやInstagram") == "Facebook Instagram"
