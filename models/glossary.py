@@ -205,10 +205,10 @@ class Glossary:
             spans += [((number, start), len(key), entry) for key, entry in self._reading_forms
                       for start in _word_spans(key, joined, bounds)]
         found: dict[str, Entry] = {}
-        for (run, start), length, entry in spans:
+        for (run_number, start), length, entry in spans:
             if entry.id in known or entry.id in found:
                 continue
-            if not any(r == run and s <= start and start + length <= s + n and n > length
+            if not any(r == run_number and s <= start and start + length <= s + n and n > length
                        and other.id != entry.id for (r, s), n, other in spans):
                 found[entry.id] = entry
         return list(found.values())

@@ -108,7 +108,7 @@ class Renderer:
         words: list[str] = []
         rendered: set[int] = set()  # glossary spans already rendered (one term per span)
         for start, end, surface, pos, form in morphemes(text):
-            if pos is None:  # a run that is not Japanese
+            if pos is None or form is None:  # a run that is not Japanese
                 if keep_latin and surface.strip():
                     words.append(surface.strip())
                 continue
