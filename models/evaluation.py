@@ -9,12 +9,19 @@ Choices written down:
 - judged@10: share of the returned top 10 (at most 10) that carries any judgment, grade 0
   included; an empty result counts as fully judged (nothing unjudged was shown).
 - JA/EN ratio: mean Japanese nDCG@10 / mean English nDCG@10 over the same intents.
+- Parity (a catalog with some listings rewritten, e.g. in Japanese): per intent, the recall@50 of
+  its rewritten relevant listings in the variant catalog over their recall@50 in the original,
+  averaged over the intents that have such listings. An intent whose original run finds none of
+  them has no ratio and is left out (a language cannot lose what was never found).
+- Kept: a run's nDCG@10 over a reference run's on the same intents (the variant catalog against
+  the original, a PM's wording against the clean one).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 Qrels = Mapping[str, Mapping[str, int]]  # intent id -> app id -> grade
@@ -67,27 +74,50 @@ def qrels_from_rows(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, in
 
 
 def evaluate(
-    search: Callable[[str], list[str]], intents: Sequence[Mapping[str, str]], qrels: Qrels
+    search: Callable[[str], list[str]], intents: Sequence[Mapping[str, str]], qrels: Qrels,
+    wordings: Sequence[str] = LANGUAGES,
 ) -> dict[str, Any]:
-    """Per language: the mean of each metric over the intents, plus per-intent rows, the JA/EN
-    ratio and the unjudged apps seen in top 10s (to list when judged@10 < 0.9)."""
-    report: dict[str, Any] = {"per_intent": {}, "unjudged": {}}
-    for language in LANGUAGES:
-        rows = {}
+    """Per wording of the intents (the languages, or a PM's styles): the mean of each metric
+    over the intents, plus per-intent rows and rankings, the JA/EN ratio when both languages
+    ran, and the unjudged apps seen in top 10s (to list when judged@10 < 0.9)."""
+    report: dict[str, Any] = {"per_intent": {}, "ranked": {}, "unjudged": {}}
+    for wording in wordings:
+        rows, rankings = {}, {}
         for intent in intents:
             grades = qrels.get(intent["id"], {})
-            if not any(g >= 1 for g in grades.values()):
+            if not any(g >= 1 for g in grades.values()) or not intent.get(wording):
                 continue
-            ranked = search(intent[language])
+            ranked = rankings[intent["id"]] = search(intent[wording])
             rows[intent["id"]] = metrics(ranked, grades)
             unjudged = [doc_id for doc_id in ranked[:10] if doc_id not in grades]
             if unjudged:
-                report["unjudged"][f"{intent['id']}/{language}"] = unjudged
-        report["per_intent"][language] = rows
-        report[language] = _means(rows.values())
-    en = report["en"]["ndcg@10"]
-    report["ja/en"] = report["ja"]["ndcg@10"] / en if en > 0 else 0.0
+                report["unjudged"][f"{intent['id']}/{wording}"] = unjudged
+        report["per_intent"][wording], report["ranked"][wording] = rows, rankings
+        report[wording] = _means(rows.values())
+    if "en" in report and "ja" in report:
+        report["ja/en"] = kept(report["ja"], report["en"])
     return report
+
+
+def kept(run: Mapping[str, float], reference: Mapping[str, float]) -> float:
+    """nDCG@10 of a run over a reference run's (0 when the reference found nothing)."""
+    return run["ndcg@10"] / reference["ndcg@10"] if reference["ndcg@10"] > 0 else 0.0
+
+
+def parity(
+    original: Mapping[str, Sequence[str]], variant: Mapping[str, Sequence[str]], qrels: Qrels,
+    rewritten: Collection[str], k: int = 50,
+) -> float | None:
+    """Mean over intents of the rewritten relevant listings' recall@k in the variant's rankings
+    over theirs in the original's (intent id -> ranked ids); None when no intent has any."""
+    ratios = []
+    for intent_id, ranked in original.items():
+        grades = qrels.get(intent_id, {})
+        moved = {doc_id: g for doc_id, g in grades.items() if g >= 1 and doc_id in rewritten}
+        before = recall_at(ranked, moved, k)
+        if moved and before > 0 and intent_id in variant:
+            ratios.append(recall_at(variant[intent_id], moved, k) / before)
+    return sum(ratios) / len(ratios) if ratios else None
 
 
 def _means(rows: Iterable[Mapping[str, float]]) -> dict[str, float]:
@@ -95,15 +125,33 @@ def _means(rows: Iterable[Mapping[str, float]]) -> dict[str, float]:
     return {m: (sum(r[m] for r in rows) / len(rows) if rows else 0.0) for m in METRICS}
 
 
-def format_table(reports: Mapping[str, Mapping[str, Any]]) -> str:
-    """A Markdown table, one row per system and language, side by side."""
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a system on a catalog, asked in one wording."""
+
+    system: str
+    wording: str
+    figures: Mapping[str, float]
+    ja_en: float | None = None
+    kept: float | None = None  # nDCG@10 over the reference run's (original catalog, clean wording)
+    parity: float | None = None
+
+
+def rows_of(system: str, report: Mapping[str, Any]) -> list[Row]:
+    """A run's rows in the two languages, with the JA/EN ratio on the Japanese one."""
+    return [Row(system, language, report[language],
+                ja_en=report["ja/en"] if language == "ja" else None)
+            for language in LANGUAGES]
+
+
+def format_table(rows: Iterable[Row]) -> str:
+    """A Markdown table, one line per system and wording, side by side."""
     lines = [
-        "| system | lang | nDCG@10 | Recall@50 | MRR@10 | judged@10 | JA/EN |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| system | lang | nDCG@10 | Recall@50 | MRR@10 | judged@10 | JA/EN | kept | parity |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for system, report in reports.items():
-        for language in LANGUAGES:
-            values = " | ".join(f"{report[language][m]:.3f}" for m in METRICS)
-            ratio = f"{report['ja/en']:.2f}" if language == "ja" else ""
-            lines.append(f"| {system} | {language} | {values} | {ratio} |")
+    for row in rows:
+        values = " | ".join(f"{row.figures[m]:.3f}" for m in METRICS)
+        ratios = " | ".join("" if r is None else f"{r:.2f}" for r in (row.ja_en, row.kept, row.parity))
+        lines.append(f"| {row.system} | {row.wording} | {values} | {ratios} |")
     return "\n".join(lines)

@@ -7,11 +7,15 @@ matches when its words occur in order with others between them (セットにし�
 セット販売), since a request inflects and splits the set phrases the file lists. Plurals are not
 folded: the file lists them. Folding by stem was measured and rejected: "customers" and
 "customs" share the stem "custom".
+A Japanese query also names an entry whose form it spells with other kanji or in kana, read
+alike (研削 for 検索, よやく for 予約: the slips of an IME and of a hurried PM), when the form's
+reading is long enough to be unambiguous and spans whole words of the query.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,10 +25,20 @@ from pathlib import Path
 
 import yaml
 
-from models.text import Language, detect_language, english_words, normalize, tokenize
+from models.text import (
+    Language,
+    detect_language,
+    english_words,
+    normalize,
+    readings,
+    tokenize,
+)
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "glossary.yaml"
 _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+_ALL_JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u3005]+")
+# Shorter readings (テイキ, ヨヤク, カイイン) are shared by too many other words to stand alone.
+READING_MIN = 4
 
 
 class GlossaryError(ValueError):
@@ -113,11 +127,28 @@ class Glossary:
             seen.setdefault(entry.id, entry)
         return list(seen.values())
 
+    def spans(self, text: str) -> list[tuple[int, int, Entry]]:
+        """(start, end, entry) of every Japanese form's occurrences in an NFKC-normalized text,
+        longer ones first and none overlapping another, in order of the text."""
+        text = text.lower()
+        found = []
+        for form, entry in self._ja_forms:
+            start = text.find(form)
+            while start >= 0:
+                found.append((start, start + len(form), entry))
+                start = text.find(form, start + len(form))
+        kept: list[tuple[int, int, Entry]] = []
+        for span in sorted(found, key=lambda s: (s[0] - s[1], s[0])):
+            if all(span[1] <= other[0] or other[1] <= span[0] for other in kept):
+                kept.append(span)
+        return sorted(kept, key=lambda s: s[0])
+
     def expand(self, query: str, language: Language | None = None) -> Expansion:
         language = language or detect_language(query)
         entries = self.find(query)
         if language == "ja":
             entries += self._find_ja_phrases(query, {entry.id for entry in entries})
+            entries += self._find_by_reading(query, {entry.id for entry in entries})
         return Expansion(
             language=language,
             entries=tuple(entries),
@@ -153,6 +184,35 @@ class Glossary:
                 found[entry.id] = entry
         return list(found.values())
 
+    @cached_property
+    def _reading_forms(self) -> list[tuple[str, Entry]]:
+        """The phonetic key of each all-Japanese form, made at the first Japanese query."""
+        keyed = []
+        for form, entry in self._ja_forms:
+            runs = readings(form) if _ALL_JAPANESE.fullmatch(form) else []
+            if len(runs) == 1 and len(key := "".join(runs[0])) >= READING_MIN:
+                keyed.append((key, entry))
+        return keyed
+
+    def _find_by_reading(self, query: str, known: set[str]) -> list[Entry]:
+        """Entries a form of which the query spells otherwise, read alike, over whole words; as
+        with the written forms, one inside a longer match of another entry does not count
+        (ソウリョウ, shipping rates, inside ソウリョウムリョウ, free shipping)."""
+        spans = []
+        for number, run in enumerate(readings(query)):
+            joined = "".join(run)
+            bounds = set(itertools.accumulate(map(len, run), initial=0))
+            spans += [((number, start), len(key), entry) for key, entry in self._reading_forms
+                      for start in _word_spans(key, joined, bounds)]
+        found: dict[str, Entry] = {}
+        for (run_number, start), length, entry in spans:
+            if entry.id in known or entry.id in found:
+                continue
+            if not any(r == run_number and s <= start and start + length <= s + n and n > length
+                       and other.id != entry.id for (r, s), n, other in spans):
+                found[entry.id] = entry
+        return list(found.values())
+
     def _find_en(self, text: str) -> list[tuple[int, Entry]]:
         words = english_words(text)
         hits = []
@@ -175,6 +235,16 @@ def _parse_entry(raw: object, index: int) -> Entry:
         en=tuple(str(term) for term in en if str(term).strip()),
         label_ja=str(raw.get("label_ja") or (ja[0] if ja else "")),
     )
+
+
+def _word_spans(key: str, joined: str, bounds: set[int]) -> list[int]:
+    """Where the key occurs in the joined readings from a word's start to a word's end."""
+    starts, start = [], joined.find(key)
+    while start >= 0:
+        if start in bounds and start + len(key) in bounds:
+            starts.append(start)
+        start = joined.find(key, start + 1)
+    return starts
 
 
 def _in_order(words: tuple[str, ...], tokens: list[str]) -> bool:

@@ -8,7 +8,7 @@ each other, and can never lift a candidate over one whose relevance is higher by
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,9 +26,11 @@ class Fused:
 
 
 def fuse(
-    rankings: Mapping[str, Sequence[str]], weights: Mapping[str, float], k: int = RRF_K
+    rankings: Mapping[str, Sequence[str]], weights: Mapping[str, float], k: int = RRF_K,
+    scale: Callable[[str], float] | None = None,
 ) -> list[Fused]:
-    """Weighted RRF: relevance(d) = sum over channels c of w_c / (k + rank_c(d)), ranks from 1."""
+    """Weighted RRF: relevance(d) = sum over channels c of w_c / (k + rank_c(d)), ranks from 1,
+    times `scale(d)` when given (a document some channels cannot read: see the engine)."""
     parts: dict[str, dict[str, float]] = {}
     for channel, ranking in rankings.items():
         weight = weights.get(channel, 0.0)
@@ -36,6 +38,10 @@ def fuse(
             continue
         for rank, doc_id in enumerate(ranking, start=1):
             parts.setdefault(doc_id, {})[channel] = weight / (k + rank)
+    if scale is not None:
+        for doc_id, part in parts.items():
+            if (factor := scale(doc_id)) != 1.0:
+                parts[doc_id] = {channel: value * factor for channel, value in part.items()}
     fused = [Fused(doc_id, sum(p.values()), p) for doc_id, p in parts.items()]
     fused.sort(key=lambda f: (-f.relevance, f.id))
     return fused

@@ -3,6 +3,8 @@
 English: NFKC, lower-case, stop words dropped, Snowball stems (PyStemmer).
 Japanese: SudachiPy (mode C, normalized forms), particles, auxiliaries, symbols dropped.
 Mixed text (「Shopify Plusで使えるsubscription」) is cut into script runs, each sent to its path.
+Readings: a phonetic key per Japanese morpheme, so a word typed with the wrong kanji or in kana
+(研削 for 検索, よやく for 予約) still meets the word meant.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -58,6 +61,10 @@ SPLIT_MODE = "C"  # measured against B on the dev set: no difference, C keeps co
 def normalize(text: str) -> str:
     """NFKC folds full-width Latin and half-width kana so both scripts compare as typed."""
     return unicodedata.normalize("NFKC", text)
+
+
+def has_japanese(text: str) -> bool:
+    return _JAPANESE.search(text) is not None
 
 
 def detect_language(text: str) -> Language:
@@ -131,14 +138,20 @@ def tokenize_en(text: str) -> list[str]:
     return [_stem(word) for word in english_words(text) if word not in STOP_WORDS_EN]
 
 
+def carries_meaning(form: str) -> bool:
+    """Whether a Japanese word (normalized form) of a content part of speech carries meaning:
+    not a light verb or formal noun, nor a lone hiragana (や, で cut off between Latin words are
+    grammar Sudachi saw out of context)."""
+    return bool(form) and form not in STOP_WORDS_JA and not (len(form) == 1 and _HIRAGANA.match(form))
+
+
 def tokenize_ja(text: str) -> list[str]:
     tokens = []
     for morpheme in _sudachi().tokenize(normalize(text)):
         if morpheme.part_of_speech()[0] in _DROPPED_POS:
             continue
         form = morpheme.normalized_form().lower().strip()
-        # A lone hiragana (や, で cut off between Latin words) is grammar Sudachi saw out of context.
-        if form and form not in STOP_WORDS_JA and not (len(form) == 1 and _HIRAGANA.match(form)):
+        if carries_meaning(form):
             tokens.append(form)
     return tokens
 
@@ -153,6 +166,48 @@ def tokenize(text: str) -> list[str]:
         elif run.strip():
             tokens += tokenize_en(run)
     return tokens
+
+
+def morphemes(text: str) -> Iterator[tuple[int, int, str, str | None, str | None]]:
+    """(start, end, surface, part of speech, normalized form) of each Japanese morpheme of an
+    NFKC-normalized text, in order; each run between Japanese runs comes whole, with None for
+    both. Offsets are the text's."""
+    offset = 0
+    for index, run in enumerate(_JAPANESE_RUN.split(text)):
+        if index % 2:
+            for m in _sudachi().tokenize(run):
+                yield (offset + m.begin(), offset + m.end(), m.surface(), m.part_of_speech()[0],
+                       m.normalized_form())
+        elif run:
+            yield offset, offset + len(run), run, None, None
+        offset += len(run)
+
+
+_KANA_ONLY = re.compile(r"[\u3041-\u30ff\uff66-\uff9f]+")
+# Small kana written large, and the marks an IME slip or a reading's voicing changes (台引き is
+# read ダイヒキ, 代引き ダイビキ): dropped from the key.
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_VOICING_MARKS = re.compile("[\u3099\u309a\u30fc]")
+
+
+def phonetic(kana: str) -> str:
+    """A kana string's key: katakana, voicing marks, long-vowel marks and small kana folded."""
+    katakana = "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in kana)
+    return _VOICING_MARKS.sub("", unicodedata.normalize("NFD", katakana)).translate(_SMALL_KANA)
+
+
+def readings(text: str) -> list[list[str]]:
+    """The phonetic keys of each Japanese run's morphemes, one list per run: words typed in kana
+    are keyed as written (Sudachi guesses odd readings for kana it cuts out of context), the
+    others by their dictionary reading."""
+    runs = []
+    for index, run in enumerate(_JAPANESE_RUN.split(normalize(text))):
+        if index % 2:
+            runs.append([
+                phonetic(surface if _KANA_ONLY.fullmatch(surface := m.surface()) else m.reading_form())
+                for m in _sudachi().tokenize(run)
+            ])
+    return runs
 
 
 def latin_words(text: str) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from catalog.db import open_database, session_factory, transaction, upgrade
 from service.http.observability import configure_logging
 from service.index.changes import follow_commits
-from service.index.matcher import Matcher
+from service.index.matcher import EMBEDDINGS_FILE, Matcher
 from service.settings import Settings
 
 
@@ -63,3 +64,14 @@ def open_runtime(settings: Settings | None = None) -> Runtime:
     database = open_database(settings.database_url)
     upgrade(database)
     return Runtime(settings=settings, database=database)
+
+
+def scratch_runtime(folder: Path, settings: Settings | None = None) -> Runtime:
+    """A runtime over a database and index of their own in `folder`, sharing the settings' models
+    and embedding cache: a catalog that repeats the main one's listings encodes none of them."""
+    settings = settings or Settings()
+    cache = settings.embedding_cache_path or settings.index_dir / EMBEDDINGS_FILE
+    return open_runtime(settings.model_copy(update={
+        "database_url": f"sqlite:///{folder / 'catalog.db'}", "index_dir": folder / "index",
+        "embedding_cache_path": cache,
+    }))

@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from models.documents import Document
 from models.engine import EngineConfig, MatchingEngine
 from models.engine_store import VERSIONS_DIR
 from models.glossary import Glossary
@@ -278,3 +279,48 @@ def test_a_graph_engine_answers_like_the_exhaustive_one_and_reports_its_recall(
                            EngineConfig(graph_from=10))
     assert fresh.load(tmp_path, generation=2) and fresh.vector_graph() and fresh.count() == 10
     assert ids(fresh.search("sell gift cards", top_k=5)) == ids(graph.search("sell gift cards", top_k=5))
+
+
+def test_a_listing_written_in_japanese_meets_an_english_query(glossary):
+    # No glossary entry names a map: the dictionary's rendering (地図 -> map, 店舗 -> shop) does.
+    japanese = listing("map-ja", "店舗マップ", "実店舗の場所を地図で案内します。")
+    engine = MatchingEngine(HashEmbedder(), None, glossary)
+    engine.build([*CORPUS, japanese])
+    result = engine.search("map of our shops", top_k=3)
+    assert ids(result)[0] == "map-ja"
+    assert result.candidates[0].channels["bm25"] == 1 and result.candidates[0].channels["dense"] == 1
+
+
+def test_a_japanese_query_meets_english_listings_on_words_the_glossary_lacks(glossary):
+    english = listing("map", "Store Map", "Show a map of your shops.")
+    engine = MatchingEngine(HashEmbedder(), None, glossary)
+    engine.build([*CORPUS, english])
+    top = engine.search("地図で店舗を案内したい", top_k=1).candidates[0]
+    # no glossary entry: MiniLM reads the query's dictionary rendering instead of nothing
+    assert top.id == "map" and top.channels == {"bm25": 1, "dense": 1}
+
+
+def test_a_listing_in_japanese_is_compensated_for_the_channel_that_cannot_read_it(glossary):
+    from models.engine import _written_in_japanese
+
+    japanese = listing("ja", "ギフトカード販売", "デジタルギフトカードを販売できます。")
+    bilingual = Document(id="both", title="Gift Cards", sections=(
+        ("description", "Sell gift cards."), ("description_ja", "ギフトカードを販売。")))
+    assert _written_in_japanese(japanese) and not _written_in_japanese(bilingual)
+    engine = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary)
+    engine.build([*CORPUS, japanese])
+    rankings = {"bm25": ["gift", "ja"], "dense": ["gift", "ja"], "multilingual": ["gift", "ja"]}
+    english, ja = ({f.id: f.relevance for f in engine._fuse(rankings, language)} for language in ("en", "ja"))
+    # English questions: BM25 and MiniLM (weights 1 + 1 of 2.5) read it, through its rendering
+    assert english["ja"] == pytest.approx(2.5 / 2 * (1 / 62 + 1 / 62 + 0.5 / 62))
+    assert english["gift"] == pytest.approx(2.5 / 61) and ja["ja"] == pytest.approx(3 / 62)
+
+
+def test_encoders_read_a_japanese_listing_in_english_words_too(glossary):
+    engine = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary)
+    japanese = listing("map-ja", "店舗マップ", "実店舗の場所を地図で案内します。")
+    english = CORPUS[0]
+    assert "map" in engine._dense_text(japanese) and "地図" not in engine._dense_text(japanese)
+    multilingual = engine._multilingual_text(japanese)
+    assert "地図" in multilingual and "map" in multilingual  # e5 reads both
+    assert engine._multilingual_text(english) == engine._dense_text(english)

@@ -70,3 +70,24 @@ def test_a_physical_shop_alone_does_not_mean_a_till():
     glossary = Glossary.load()
     assert "pos" not in [e.id for e in glossary.expand("実店舗の営業時間を表示したい").entries]
     assert "pos" in [e.id for e in glossary.expand("店舗レジと在庫を連携したい").entries]
+
+
+@pytest.mark.parametrize("query", [
+    "定期瓶を始めたい",  # the IME's other kanji for ていきびん
+    "ていきこうにゅうアプリ",  # kana for kanji
+    "よやく注文うけたい",  # kana cut apart by the analyser, whole words together
+])
+def test_a_form_spelled_otherwise_but_read_alike_matches(glossary, query):
+    entries = [e.id for e in glossary.expand(query).entries]
+    assert entries in (["subscriptions"], ["preorders"])
+
+
+def test_a_reading_inside_a_longer_reading_match_is_ignored(glossary):
+    # ギフト (gifts) is read inside ギフトカード (gift cards), as its written form is inside it
+    assert [e.id for e in glossary.expand("ぎふとかーど売りたい").entries] == ["gift-cards"]
+
+
+def test_a_short_or_partial_reading_does_not_match(glossary):
+    assert glossary.expand("よやくしたい").entries == ()  # ヨヤク alone: too many words read so
+    assert glossary.expand("ごほんやくそく").entries == ()  # ホンヤク (翻訳) over two words: コホン|ヤクソク
+    assert glossary.expand("teikibin").entries == ()  # readings are Japanese text's only

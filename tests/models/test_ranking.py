@@ -70,3 +70,13 @@ def test_rocchio_moves_the_query_towards_the_feedback_and_stays_unit():
     assert moved == pytest.approx(np.array([1.0, 0.4, 0.2]) / np.linalg.norm([1.0, 0.4, 0.2]), abs=1e-6)
     assert rocchio(query, feedback, beta=0.0) is query
     assert rocchio(query, feedback[:0], beta=0.5) is query
+
+
+def test_a_scaled_document_moves_with_its_factor_and_keeps_its_shares():
+    rankings = {"bm25": ["en", "ja"], "dense": ["en", "ja"], "multilingual": ["en"]}
+    weights = {"bm25": 1.0, "dense": 1.0, "multilingual": 0.5}
+    plain = {f.id: f for f in fuse(rankings, weights)}
+    scaled = {f.id: f for f in fuse(rankings, weights, scale=lambda d: 1.25 if d == "ja" else 1.0)}
+    assert scaled["ja"].relevance == pytest.approx(1.25 * plain["ja"].relevance)
+    assert scaled["en"].relevance == plain["en"].relevance
+    assert scaled["ja"].contributions["bm25"] / scaled["ja"].relevance == pytest.approx(0.5)

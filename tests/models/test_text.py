@@ -1,4 +1,12 @@
-from models.text import detect_language, latin_words, tokenize, tokenize_en, tokenize_ja
+from models.text import (
+    detect_language,
+    latin_words,
+    phonetic,
+    readings,
+    tokenize,
+    tokenize_en,
+    tokenize_ja,
+)
 
 
 def test_language_follows_the_script():
@@ -41,3 +49,17 @@ def test_customers_do_not_stem_to_customised_products():
 def test_british_spellings_meet_the_american_ones():
     assert tokenize_en("personalise organised") == tokenize_en("personalize organized")
     assert tokenize_en("rise wise") == ["rise", "wise"]  # short words keep their -ise
+
+
+def test_readings_key_each_japanese_word_by_sound():
+    assert readings("定期瓶") == [["テイキ", "ヒン"]]  # voicing folded: 便 (ビン) and 瓶 (ビン) alike
+    assert readings("定期便") == [["テイキヒン"]]
+    assert readings("ぽいんと Amazon ポイント") == [["ホイ", "ント"], ["ホイント"]]  # one list per run
+    assert readings("Amazon") == []
+
+
+def test_phonetic_folds_kana_voicing_length_and_small_letters():
+    assert phonetic("ちゅうもん") == phonetic("チュウモン") == "チユウモン"
+    assert phonetic("ダイビキ") == phonetic("たいひき") == "タイヒキ"
+    assert phonetic("ポイント") == phonetic("ぽいんと") == "ホイント"
+    assert phonetic("バー") == "ハ"
