@@ -98,12 +98,17 @@ class FeedbackCreate(Input):
     verdict: Verdict
     client: str | None = Field(default=None, max_length=200)
     comment: str | None = Field(default=None, max_length=2000)
+    proposed_on: dt.date | None = Field(default=None, description="When it was proposed")
+    adopted_on: dt.date | None = Field(default=None, description="When it was adopted")
+    live_on: dt.date | None = Field(default=None, description="When it went live (adopted only)")
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {"partner_id": "5b0c…", "verdict": "adopted", "client": "Sakura Tea KK",
-                 "comment": "Client chose it for the Japanese support."}
+                 "comment": "Client chose it for the Japanese support."},
+                {"partner_id": "5b0c…", "verdict": "adopted", "proposed_on": "2026-09-01",
+                 "adopted_on": "2026-09-20", "live_on": "2026-10-01"}
             ]
         }
     )
