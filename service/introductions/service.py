@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from catalog.tables import Introduction, Partner, utcnow
+from catalog.tables import Feedback, Introduction, Partner, RecommendationRequest, utcnow
 from catalog.vocabulary import ADOPTED
 from service.audit import audit
 from service.auth.callers import Caller
@@ -31,6 +31,7 @@ class IntroductionFilters:
     request_id: str | None = None
     start: date | None = None  # proposed on or after
     end: date | None = None  # proposed on or before
+    proposed_by: str | None = None  # a caller's label: of their requests, or given their feedback
 
 
 def list_introductions(
@@ -45,6 +46,13 @@ def list_introductions(
             query = query.where(column == value)
     if filters.client:
         query = query.where(Introduction.client.ilike(f"%{filters.client}%"))
+    if filters.proposed_by:
+        query = query.where(or_(
+            Introduction.request_id.in_(select(RecommendationRequest.id).where(
+                RecommendationRequest.caller == filters.proposed_by)),
+            Introduction.id.in_(select(Feedback.introduction_id).where(
+                Feedback.caller == filters.proposed_by)),
+        ))
     if filters.start:
         query = query.where(Introduction.proposed_on >= filters.start)
     if filters.end:
