@@ -79,8 +79,12 @@ def prefill(text: str | None) -> Prefill:
     missed: list[str] = []
     text = _MAN.sub(lambda m: str(int(m.group(1)) * 10_000), unicodedata.normalize("NFKC", text or ""))
     for clause in _clauses(text):
-        if not _read_clause(clause, values):
+        found: dict[str, Any] = {}
+        # a clause saying nothing readable, or the contrary of an earlier one, is not understood
+        if not _read_clause(clause, found) or any(values.get(k, v) != v for k, v in found.items()):
             missed.append(clause)
+        else:
+            values.update(found)
     return Prefill(ShareTerms(**values), missed)
 
 

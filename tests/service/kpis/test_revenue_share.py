@@ -85,6 +85,9 @@ def test_prefill_says_what_it_did_not_understand() -> None:
     assert read.terms == ShareTerms(percent=20)
     assert read.not_understood == ["ただし年間最低保証あり"]
     assert prefill("0.15 percentage points on card volume").terms.readable is False
+    tiered = prefill("20% of fees for 12 months; 25% above 10 referrals a year")
+    assert tiered.terms == ShareTerms(percent=20, months=12)
+    assert tiered.not_understood == ["25% above 10 referrals a year"]
 
 
 def test_prefill_is_linear_in_long_digit_runs() -> None:
