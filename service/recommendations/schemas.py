@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.vocabulary import IntroductionStatus, PartnerKind, PartnerStatus, PartnerType, Verdict
+from service.http.forms import DayInput
 from service.http.schemas import Input, Tags
 from service.partners.schemas import PartnerSummary
 
@@ -98,9 +99,9 @@ class FeedbackCreate(Input):
     verdict: Verdict
     client: str | None = Field(default=None, max_length=200)
     comment: str | None = Field(default=None, max_length=2000)
-    proposed_on: dt.date | None = Field(default=None, description="When it was proposed")
-    adopted_on: dt.date | None = Field(default=None, description="When it was adopted")
-    live_on: dt.date | None = Field(default=None, description="When it went live (adopted only)")
+    proposed_on: DayInput | None = Field(default=None, description="When it was proposed")
+    adopted_on: DayInput | None = Field(default=None, description="When it was adopted")
+    live_on: DayInput | None = Field(default=None, description="When it went live (adopted only)")
 
     model_config = ConfigDict(
         json_schema_extra={
