@@ -79,7 +79,9 @@ class Partner(Timestamped, Base):
     url: Mapped[str | None] = mapped_column(String(500))
     partner_type: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32), default="prospect", index=True)
-    revenue_share_terms: Mapped[str | None] = mapped_column(Text)
+    revenue_share_terms: Mapped[str | None] = mapped_column(Text)  # free text, as agreed
+    # the structured terms amounts owed are computed from (service/kpis/terms.py: ShareTerms)
+    revenue_share: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     contacts: Mapped[list[Contact]] = relationship(

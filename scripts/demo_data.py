@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
@@ -29,6 +30,7 @@ from service.auth.callers import Caller
 from service.index.changes import catalog_changed
 from service.index.matcher import Matcher
 from service.introductions.lifecycle import move
+from service.kpis.terms import prefill
 from service.recommendations.feedback import record_feedback
 from service.recommendations.schemas import ClientInfo, RecommendationCreate
 from service.recommendations.service import recommend
@@ -98,6 +100,7 @@ def fill_demo_data(
     partners = {p.id: p for p in session.scalars(select(Partner).where(Partner.status != "archived"))}
     if not partners:
         raise ValueError("the catalog is empty: import catalog/data/demo_catalog.yaml first")
+    _structured_terms(partners.values())
     appeal = {pid: _appeal(p, seed) for pid, p in partners.items()}
     for number in range(requests):
         day = today - timedelta(days=round(364 * (1 - number / max(1, requests - 1))))
@@ -110,6 +113,16 @@ def fill_demo_data(
         catalog_changed(session, *counts.touched)
     audit(session, cli_actor(), "seed", "demo_data", str(seed), counts.as_dict())
     return counts
+
+
+def _structured_terms(partners: Iterable[Partner]) -> None:
+    """Structured revenue-share terms for the demo partners whose text the prefill reads whole,
+    as a manager confirming the prefill would save them; the others keep text only (no amount
+    is owed on them until someone enters the fields)."""
+    for partner in partners:
+        read = prefill(partner.revenue_share_terms)
+        if partner.revenue_share is None and read.terms.readable and not read.not_understood:
+            partner.revenue_share = read.terms.to_stored()
 
 
 def _appeal(partner: Partner, seed: int) -> float:

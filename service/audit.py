@@ -12,7 +12,7 @@ from catalog.tables import AuditEntry
 
 log = logging.getLogger("partnermatch.audit")
 # Fields whose values may be commercial secrets: the trail says they changed, not to what.
-REDACTED = frozenset({"revenue_share_terms", "body", "terms", "key_hash", "email"})
+REDACTED = frozenset({"revenue_share_terms", "revenue_share", "body", "terms", "key_hash", "email"})
 
 
 def audit(

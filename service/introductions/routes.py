@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from catalog.tables import Initiative, Introduction
 from catalog.vocabulary import InitiativeKind, InitiativeStatus, IntroductionStatus
-from service.http.deps import ManagerDep, SessionDep, SettingsDep
+from service.http.deps import ManagerDep, PmDep, SessionDep, SettingsDep
 from service.http.forms import DayInput
 from service.http.schemas import Limit, Offset, date_query
 from service.introductions import initiatives, service
@@ -20,6 +20,7 @@ from service.introductions.schemas import (
     InitiativeUpdate,
     IntroductionPage,
     IntroductionRead,
+    IntroductionSummary,
     IntroductionUpdate,
 )
 from service.records import get_or_404
@@ -50,10 +51,18 @@ def present(introduction: Introduction) -> IntroductionRead:
     )
 
 
+def present_summary(introduction: Introduction) -> IntroductionSummary:
+    """What a PM sees: no revenue, no satisfaction, nothing owed."""
+    return IntroductionSummary.model_validate(
+        {**{name: getattr(introduction, name) for name in IntroductionSummary.model_fields
+            if hasattr(Introduction, name)}, "partner_name": introduction.partner.name}
+    )
+
+
 @router.get("/v1/introductions", response_model=IntroductionPage, tags=["introductions"])
 def list_introductions(
     session: SessionDep,
-    caller: ManagerDep,
+    caller: PmDep,
     partner_id: Annotated[str | None, Query(max_length=36)] = None,
     status: IntroductionStatus | None = None,
     client: Annotated[str | None, Query(max_length=200, description="Client contains")] = None,
@@ -63,10 +72,16 @@ def list_introductions(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> IntroductionPage:
-    """Introductions, newest proposal first, filtered and paged; with the revenue share owed."""
-    filters = service.IntroductionFilters(partner_id, status, client, request_id, start, end)
+    """Introductions, newest proposal first, filtered and paged; for partner managers and admins
+    with revenue and the revenue share owed. A PM sees only the introductions they proposed (of
+    their recommendations, or given their feedback), with status and dates and no money."""
+    money = caller.sees_confidential  # money goes with the contract details
+    filters = service.IntroductionFilters(partner_id, status, client, request_id, start, end,
+                                          proposed_by=None if money else caller.label)
     rows, total = service.list_introductions(session, filters, limit, offset)
-    return IntroductionPage(items=[present(row) for row in rows], total=total)
+    if money:
+        return IntroductionPage(items=[present(row) for row in rows], total=total)
+    return IntroductionPage(items=[present_summary(row) for row in rows], total=total)
 
 
 @router.get("/v1/introductions/{introduction_id}", response_model=IntroductionRead,

@@ -40,7 +40,9 @@ class IntroductionUpdate(Input):
     )
 
 
-class IntroductionRead(Output):
+class IntroductionSummary(Output):
+    """An introduction as the PM who proposed it sees it: its status and dates, no money."""
+
     id: str
     partner_id: str
     partner_name: str
@@ -53,19 +55,24 @@ class IntroductionRead(Output):
     live_on: dt.date | None
     churned_on: dt.date | None
     rejected_on: dt.date | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class IntroductionRead(IntroductionSummary):
+    """For partner managers and admins: with revenue, satisfaction and what is owed."""
+
     revenue: int | None
     revenue_period: RevenuePeriod
     satisfaction: int | None
     revenue_share_owed: int | None = Field(
         description="Owed by the partner so far under its revenue-share terms (yen); null when "
-        "the terms carry no readable percentage or per-go-live fee."
+        "the partner has no structured revenue-share terms."
     )
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
 
 class IntroductionPage(BaseModel):
-    items: list[IntroductionRead]
+    items: list[IntroductionRead] | list[IntroductionSummary]
     total: int
 
 

@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from catalog.tables import Introduction, Partner, utcnow
+from catalog.tables import Feedback, Introduction, Partner, RecommendationRequest, utcnow
 from catalog.vocabulary import ADOPTED
 from service.audit import audit
 from service.auth.callers import Caller
 from service.index.changes import catalog_changed, views_changed
 from service.introductions.lifecycle import DATE_OF, check_dates, check_move, move
 from service.kpis.facts import intro_facts
-from service.kpis.metrics import Period, counted_revenue
-from service.kpis.terms import parse_terms
+from service.kpis.metrics import owed_to_date
+from service.kpis.terms import ShareTerms
 from service.records import apply_patch
 
 
@@ -31,6 +31,7 @@ class IntroductionFilters:
     request_id: str | None = None
     start: date | None = None  # proposed on or after
     end: date | None = None  # proposed on or before
+    proposed_by: str | None = None  # a caller's label: of their requests, or given their feedback
 
 
 def list_introductions(
@@ -45,6 +46,13 @@ def list_introductions(
             query = query.where(column == value)
     if filters.client:
         query = query.where(Introduction.client.ilike(f"%{filters.client}%"))
+    if filters.proposed_by:
+        query = query.where(or_(
+            Introduction.request_id.in_(select(RecommendationRequest.id).where(
+                RecommendationRequest.caller == filters.proposed_by)),
+            Introduction.id.in_(select(Feedback.introduction_id).where(
+                Feedback.caller == filters.proposed_by)),
+        ))
     if filters.start:
         query = query.where(Introduction.proposed_on >= filters.start)
     if filters.end:
@@ -78,17 +86,12 @@ def update_introduction(
 
 
 def share_owed_to_date(intro: Introduction, today: date | None = None) -> int | None:
-    """What the partner owes on this introduction so far under its terms (see `service/kpis`).
-    Confidential: only for partner managers and admins, like the terms themselves."""
-    terms = parse_terms(intro.partner.revenue_share_terms)
+    """What the partner owes on this introduction so far under its structured terms (see
+    `service/kpis`). Confidential: only for partner managers and admins, like the terms."""
+    terms = ShareTerms.stored(intro.partner.revenue_share)
     if not terms.readable:
         return None
-    facts = intro_facts(intro)
-    to_date = Period(date.min, today or date.today())
-    owed = counted_revenue(facts, to_date) * (terms.percent or 0) / 100
-    if terms.per_go_live and facts.live_on is not None:
-        owed += terms.per_go_live
-    return int(owed)
+    return int(owed_to_date(intro_facts(intro), terms, today or date.today()))
 
 
 def is_decided_adoption(status: str | None) -> bool | None:

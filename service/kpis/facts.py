@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from catalog.tables import Initiative, Introduction, Partner
 from catalog.vocabulary import ADOPTED
 from service.kpis.metrics import Facts, InitiativeFacts, IntroFacts
-from service.kpis.terms import parse_terms
+from service.kpis.terms import ShareTerms
 
 
 def load_facts(session: Session, partner_id: str | None = None) -> Facts:
@@ -24,12 +24,12 @@ def load_facts(session: Session, partner_id: str | None = None) -> Facts:
     ]
     ids = {i.partner_id for i in intros} | {i.partner_id for i in initiatives}
     partners = session.execute(
-        select(Partner.id, Partner.name, Partner.revenue_share_terms).where(Partner.id.in_(ids))
+        select(Partner.id, Partner.name, Partner.revenue_share).where(Partner.id.in_(ids))
     ).all() if ids else []
     return Facts(
         introductions=intros,
         initiatives=initiatives,
-        terms={pid: parse_terms(terms) for pid, _, terms in partners},
+        terms={pid: ShareTerms.stored(terms) for pid, _, terms in partners},
         names={pid: name for pid, name, _ in partners},
     )
 

@@ -9,6 +9,7 @@ adopted in March and rejected in April is a rejection of April, not an adoption 
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -98,19 +99,58 @@ def partner_sourced_revenue(intros: Iterable[IntroFacts], period: Period) -> int
 def revenue_share_owed(
     intros: Iterable[IntroFacts], period: Period, terms: dict[str, ShareTerms]
 ) -> int | None:
-    """What partners owe under their terms for the period (yen, rounded down): the terms' first
-    percentage of `counted_revenue`, plus the terms' fixed "¥N per" fee for each introduction that
-    went live in the period. None when no partner concerned has terms a number can be read from.
+    """What partners owe under their structured revenue-share terms for the period (yen, rounded
+    down), the sum of `owed` over the introductions. None when no partner concerned has terms.
     """
-    owed, readable = 0.0, False
+    owed_total, any_terms = 0.0, False
     for intro in intros:
         share = terms.get(intro.partner_id, ShareTerms())
-        readable = readable or share.readable
-        if share.percent is not None:
-            owed += counted_revenue(intro, period) * share.percent / 100
-        if share.per_go_live is not None and intro.live_on in period:
-            owed += share.per_go_live
-    return int(owed) if readable else None
+        any_terms = any_terms or share.readable
+        owed_total += owed(intro, share, period)
+    return int(owed_total) if any_terms else None
+
+
+def owed(intro: IntroFacts, terms: ShareTerms, period: Period) -> float:
+    """What one introduction owes in the period: `percent` of its `counted_revenue` and the fee
+    per go-live (once, in the period it went live; or, monthly, for each month live in it), both
+    only for the `months` from the go-live month on when the terms say so; at most `cap` over the
+    introduction's life (what the period adds to the total owed before it)."""
+    before = _owed_until(intro, terms, period.start - timedelta(days=1)) if period.start > date.min else 0.0
+    until_end = _owed_until(intro, terms, period.end)
+    if terms.cap is not None:
+        before, until_end = min(before, terms.cap), min(until_end, terms.cap)
+    return until_end - before
+
+
+def owed_to_date(intro: IntroFacts, terms: ShareTerms, today: date) -> float:
+    """What one introduction owes from its start up to today (see `owed`)."""
+    return min(_owed_until(intro, terms, today), terms.cap if terms.cap is not None else math.inf)
+
+
+def _owed_until(intro: IntroFacts, terms: ShareTerms, day: date) -> float:
+    if not terms.readable:
+        return 0.0
+    end = min(day, _share_end(intro, terms))
+    so_far = Period(date.min, end)
+    total = counted_revenue(intro, so_far) * (terms.percent or 0) / 100
+    if terms.per_go_live and intro.live_on in so_far and intro.status in EARNING:
+        if terms.fee_period == "monthly":
+            live = Period(intro.live_on, min(intro.churned_on or end, end))  # type: ignore[arg-type]
+            total += terms.per_go_live * len(live.months())
+        else:
+            total += terms.per_go_live
+    return total
+
+
+def _share_end(intro: IntroFacts, terms: ShareTerms) -> date:
+    """The last day the terms pay for: the end of the `months`-th month from the go-live."""
+    start = intro.live_on or intro.adopted_on
+    if terms.months is None or start is None:
+        return date.max
+    first = start.replace(day=1)
+    for _ in range(terms.months):
+        first = _next_month(first)
+    return first - timedelta(days=1)
 
 
 def introductions(intros: Iterable[IntroFacts], period: Period) -> int:

@@ -10,8 +10,8 @@ from service.http.deps import ManagerDep, MatcherDep, SessionDep, SettingsDep
 from service.http.forms import DayInput
 from service.http.schemas import date_query
 from service.kpis import gaps, metrics
-from service.kpis.schemas import GapReport, KpiReport
-from service.kpis.service import gap_report, kpi_report, period_of
+from service.kpis.schemas import GapReport, KpiReport, TermsPrefill, TermsText
+from service.kpis.service import gap_report, kpi_report, period_of, prefill_terms
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
 
@@ -55,3 +55,11 @@ def read_gaps(
     """What clients asked for that no partner covers well, grouped by similar requests."""
     cutoff = settings.gap_threshold if threshold is None else threshold
     return gap_report(session, matcher.engine.glossary, cutoff, start, end, limit)
+
+
+@router.post("/revenue-share/prefill", response_model=TermsPrefill, tags=["kpis"])
+def prefill_revenue_share(body: TermsText, caller: ManagerDep) -> TermsPrefill:
+    """Read revenue-share terms written in Japanese or English into the fields of a partner's
+    `revenue_share`, to show back for confirmation (nothing is saved). Each part of the text not
+    understood is a warning; amounts owed are computed from the saved fields only."""
+    return prefill_terms(body.text)

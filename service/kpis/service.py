@@ -12,7 +12,15 @@ from models.glossary import Glossary
 from service.errors import BadRequest
 from service.kpis import gaps, metrics
 from service.kpis.facts import load_facts
-from service.kpis.schemas import GapGroup, GapReport, KpiReport, PartnerKpis
+from service.kpis.schemas import (
+    GapGroup,
+    GapReport,
+    KpiReport,
+    PartnerKpis,
+    RevenueShare,
+    TermsPrefill,
+)
+from service.kpis.terms import prefill
 from service.records import get_or_404
 
 
@@ -52,4 +60,17 @@ def gap_report(
     return GapReport(
         threshold=threshold, from_=start, to=end,
         groups=[GapGroup.model_validate(gaps.summary(g)) for g in groups[:limit]],
+    )
+
+
+def prefill_terms(text: str) -> TermsPrefill:
+    """The structured terms free text prefills, and a warning for each part not understood."""
+    read = prefill(text)
+    fields = read.terms.to_stored() if read.terms.readable else None
+    return TermsPrefill(
+        revenue_share=RevenueShare.model_validate(fields) if fields else None,
+        not_understood=read.not_understood,
+        warnings=[f"not understood: 「{part}」 (enter it in the fields, or leave it as text)"
+                  for part in read.not_understood]
+        + ([] if fields else ["no percent or fee per go-live could be read"]),
     )

@@ -18,6 +18,7 @@ from catalog.vocabulary import (
 )
 from service.http.forms import DayInput
 from service.http.schemas import Input, Output, Tags, Text
+from service.kpis.schemas import RevenueShare
 
 
 class PartnerFields(Input):
@@ -37,6 +38,7 @@ class PartnerFields(Input):
     partner_type: PartnerType | None = None
     status: PartnerStatus = "prospect"
     revenue_share_terms: str | None = Field(default=None, max_length=PARTNER_LIMITS["revenue_share_terms"])
+    revenue_share: RevenueShare | None = None
 
 
 class PartnerCreate(PartnerFields):
@@ -82,6 +84,7 @@ class PartnerUpdate(Input):
     partner_type: PartnerType | None = None
     status: PartnerStatus | None = None
     revenue_share_terms: str | None = Field(default=None, max_length=PARTNER_LIMITS["revenue_share_terms"])
+    revenue_share: RevenueShare | None = None
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"status": "active", "capabilities": ["subscriptions"]}]}
@@ -123,6 +126,7 @@ class PartnerReadFull(PartnerRead):
     """For partner managers and admins: with the revenue-share terms."""
 
     revenue_share_terms: str | None
+    revenue_share: RevenueShare | None
 
 
 class PartnerPage(BaseModel):

@@ -3,6 +3,7 @@ demo data."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from catalog.tables import Feedback, Introduction, Partner, RecommendationReques
 from service.audit import audit
 from service.auth.callers import Caller
 from service.errors import BadRequest, Unprocessable
-from service.introductions.lifecycle import VERDICT_STATUS, move
+from service.introductions.lifecycle import DATE_OF, VERDICT_STATUS, check_dates, move
 from service.introductions.service import introduction_changed
 from service.records import get_or_404
 
@@ -29,10 +30,13 @@ def record_feedback(
     dedupe_key: str | None = None,
     adoption_signal: bool = True,
     on: date | None = None,
+    dates: Mapping[str, date] | None = None,
 ) -> Introduction:
     """Record a verdict on a partner the request returned, and create or move the Introduction of
     that partner for that request through its life cycle (a forbidden move: Conflict), dated `on`
-    (else today).
+    (else today). `dates` backdates it in the same call: `proposed_on`, `adopted_on` (with an
+    adopted verdict), `live_on` (which takes an adopted introduction on to live), checked together
+    (BadRequest when they do not follow each other).
 
     A retry (the same dedupe key, by default request + partner + verdict + caller) records nothing
     new and returns the same introduction. When the verdict moves the partner's adoption rate,
@@ -48,9 +52,10 @@ def record_feedback(
     previous = session.scalar(select(Feedback).where(Feedback.dedupe_key == key))
     if previous is not None:
         return _introduction(session, request, partner_id, client, on)[0]
+    dates = dates or {}
     introduction, created = _introduction(session, request, partner_id, client, on)
     before = None if created else introduction.status
-    move(introduction, VERDICT_STATUS[verdict], on=on)
+    _backdate(introduction, VERDICT_STATUS[verdict], on, dates)
     feedback = Feedback(
         request_id=request_id, partner_id=partner_id, verdict=verdict, caller=caller.label,
         client=client, comment=comment, dedupe_key=key, introduction_id=introduction.id,
@@ -64,6 +69,19 @@ def record_feedback(
     audit(session, caller.label, "feedback", "introduction", introduction.id,
           {"verdict": verdict, "request_id": request_id, "partner_id": partner_id})
     return introduction
+
+
+def _backdate(
+    introduction: Introduction, status: str, on: date | None, dates: Mapping[str, date]
+) -> None:
+    if status == "rejected" and dates.keys() & {"adopted_on", "live_on"}:
+        raise Unprocessable("a not_a_fit verdict takes no adoption or go-live date")
+    if dates.get("proposed_on"):
+        introduction.proposed_on = dates["proposed_on"]
+    move(introduction, status, on=dates.get(DATE_OF[status]) or on)
+    if dates.get("live_on"):
+        move(introduction, "live", on=dates["live_on"])
+    check_dates(introduction)
 
 
 def _introduction(

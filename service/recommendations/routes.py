@@ -44,10 +44,13 @@ def create_feedback(
 
     Creates or updates the introduction of that partner for that request; a retry changes
     nothing and answers the same `introduction_id`. The Slack buttons call the same function.
+    Past dates go in the same call: `proposed_on`, `adopted_on` and `live_on` (an adopted
+    verdict with `live_on` records the go-live too), checked together.
     """
     introduction = record_feedback(
         session, caller, request_id, body.partner_id, body.verdict, body.client, body.comment,
         adoption_signal=settings.adoption_signal,
+        dates=body.model_dump(include={"proposed_on", "adopted_on", "live_on"}, exclude_none=True),
     )
     return FeedbackRead(
         introduction_id=introduction.id, request_id=request_id, partner_id=body.partner_id,

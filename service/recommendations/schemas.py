@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.vocabulary import IntroductionStatus, PartnerKind, PartnerStatus, PartnerType, Verdict
+from service.http.forms import DayInput
 from service.http.schemas import Input, Tags
 from service.partners.schemas import PartnerSummary
 
@@ -98,12 +99,17 @@ class FeedbackCreate(Input):
     verdict: Verdict
     client: str | None = Field(default=None, max_length=200)
     comment: str | None = Field(default=None, max_length=2000)
+    proposed_on: DayInput | None = Field(default=None, description="When it was proposed")
+    adopted_on: DayInput | None = Field(default=None, description="When it was adopted")
+    live_on: DayInput | None = Field(default=None, description="When it went live (adopted only)")
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {"partner_id": "5b0c…", "verdict": "adopted", "client": "Sakura Tea KK",
-                 "comment": "Client chose it for the Japanese support."}
+                 "comment": "Client chose it for the Japanese support."},
+                {"partner_id": "5b0c…", "verdict": "adopted", "proposed_on": "2026-09-01",
+                 "adopted_on": "2026-09-20", "live_on": "2026-10-01"}
             ]
         }
     )

@@ -23,6 +23,7 @@ from service.auth.keys import create_key
 CANARY = "CANARY-7f3c1e-confidential-term"  # the body of a confidential note
 TERMS_CANARY = "CANARY-terms-4b9d-public-note"  # the terms of a note that is not confidential
 SHARE_CANARY = "SECRET-REVSHARE-20pct"  # a partner's revenue-share terms
+SHARE_FIELDS = {"percent": 20.0}  # the same terms, structured: amounts owed come from these
 
 PARTNERS: list[dict[str, Any]] = [
     {"external_id": "t-sub", "name": "Teiki Subscriptions", "kind": "app", "status": "active",
@@ -88,8 +89,9 @@ class Running:
 def seed(sessions: sessionmaker[Session]) -> tuple[dict[str, str], dict[str, str]]:
     keys = {}
     with transaction(sessions) as session:
-        partners = apply_import(session, "test", [dict(p) for p in PARTNERS])
-        del partners
+        apply_import(session, "test", [dict(p) for p in PARTNERS])
+        session.scalars(select(Partner).where(Partner.external_id == "t-sub")).one().revenue_share = (
+            SHARE_FIELDS)  # what SHARE_CANARY says, as fields
         bump_generation(session)
         for role in ROLES:
             keys[role] = create_key(session, f"test-{role}", role)[1]

@@ -132,7 +132,7 @@ def test_introduction_routes_refuse(running: Running) -> None:
     intro_id = feedback(running, request_id, "t-sub", "proposed").json()["introduction_id"]
     url = f"/v1/introductions/{intro_id}"
     assert running.client.get("/v1/introductions").status_code == 401
-    assert running.client.get("/v1/introductions", headers=running.headers("pm")).status_code == 403
+    assert running.client.get("/v1/introductions", headers=running.headers("viewer")).status_code == 403
     as_pm = running.client.patch(url, json={"satisfaction": 3}, headers=running.headers("pm"))
     assert as_pm.status_code == 403
     assert running.client.get("/v1/introductions/nope", headers=running.headers(MANAGER)).status_code == 404
@@ -192,3 +192,46 @@ def test_initiative_routes_refuse(running: Running) -> None:
     null_title = running.client.patch(f"/v1/initiatives/{created['id']}", json={"title": None},
                                       headers=headers)
     assert null_title.status_code == 400
+
+
+def test_feedback_backdates_an_adoption_and_go_live_in_one_call(running: Running) -> None:
+    request_id = recommendation(running)
+    url = f"/v1/recommendations/{request_id}/feedback"
+    partner = running.ids["t-sub"]
+    disorder = running.client.post(url, json={
+        "partner_id": partner, "verdict": "adopted", "adopted_on": "2026-03-01",
+        "live_on": "2026-02-01"}, headers=running.headers("pm"))
+    assert disorder.status_code == 400 and count(running, Introduction) == 0  # nothing written
+    rejected = running.client.post(url, json={
+        "partner_id": partner, "verdict": "not_a_fit", "live_on": "2026-02-01"},
+        headers=running.headers("pm"))
+    assert rejected.status_code == 422
+    done = running.client.post(url, json={
+        "partner_id": partner, "verdict": "adopted", "proposed_on": "2026-01-10",
+        "adopted_on": "2026-01-20", "live_on": "2026-02-01"}, headers=running.headers("pm"))
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "live"
+    intro = running.client.get(f"/v1/introductions/{done.json()['introduction_id']}",
+                               headers=running.headers(MANAGER)).json()
+    assert (intro["proposed_on"], intro["adopted_on"], intro["live_on"]) == (
+        "2026-01-10", "2026-01-20", "2026-02-01")
+
+
+def test_a_pm_lists_the_introductions_they_proposed_without_money(running: Running) -> None:
+    mine = feedback(running, recommendation(running), "t-sub", "adopted").json()
+    asked = running.client.post("/v1/recommendations", json={"query": "コンビニ決済"},
+                                headers=running.headers(MANAGER)).json()["request_id"]
+    theirs = feedback(running, asked, "t-konbini", "proposed", role=MANAGER).json()
+    running.client.patch(f"/v1/introductions/{mine['introduction_id']}",
+                         json={"revenue": 100_000}, headers=running.headers(MANAGER))
+    as_pm = running.client.get("/v1/introductions", headers=running.headers("pm"))
+    assert as_pm.status_code == 200, as_pm.text
+    items = as_pm.json()["items"]
+    assert [(i["id"], i["status"]) for i in items] == [(mine["introduction_id"], "adopted")]
+    assert not {"revenue", "revenue_share_owed", "revenue_period", "satisfaction"} & set(items[0])
+    as_manager = running.client.get("/v1/introductions", headers=running.headers(MANAGER)).json()
+    assert {i["id"] for i in as_manager["items"]} == {mine["introduction_id"],
+                                                      theirs["introduction_id"]}
+    assert {i["revenue_share_owed"] for i in as_manager["items"]} == {None, 20_000}  # 20%
+    assert running.client.get("/v1/introductions",
+                              headers=running.headers("viewer")).status_code == 403
