@@ -1,0 +1,125 @@
+"""The console's pages over the seeded catalog: sign-in, CSRF, what each role sees, and a PM's
+verdict reaching a manager's board and the KPIs through the same domain functions as the API."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers.service import CANARY, SHARE_CANARY, TERMS_CANARY, Running
+
+SECRETS = (CANARY, TERMS_CANARY, SHARE_CANARY)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def sign_in(client: TestClient, key: str) -> str:
+    """Sign in through the form; the CSRF token of the session's pages."""
+    page = client.get("/login")
+    answer = client.post("/login", data={"api_key": key, "csrf": csrf_of(page.text)})
+    assert answer.status_code == 200 and answer.url.path == "/"
+    return csrf_of(answer.text)
+
+
+def test_every_page_needs_a_session(running: Running) -> None:
+    for path in ("/", "/search?q=定期購入", "/introductions", "/kpis", f"/partners/{running.ids['t-sub']}"):
+        answer = running.client.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login"
+
+
+def test_sign_in_sets_a_signed_httponly_lax_cookie_and_a_wrong_key_is_refused(running: Running) -> None:
+    client = running.client
+    page = client.get("/login")
+    wrong = client.post("/login", data={"api_key": "pm_nope", "csrf": csrf_of(page.text)})
+    assert wrong.url.path == "/login" and wrong.status_code == 401
+    page = client.get("/login")
+    answer = client.post("/login", data={"api_key": running.keys["pm"], "csrf": csrf_of(page.text)},
+                         follow_redirects=False)
+    cookie = answer.headers["set-cookie"]
+    assert "pm_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Max-Age=43200" in cookie and "Secure" not in cookie
+    tampered = client.cookies["pm_session"][:-4] + "AAAA"
+    client.cookies.clear()
+    client.cookies.set("pm_session", tampered)
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_post_without_the_csrf_token_is_refused(running: Running) -> None:
+    client = running.client
+    assert client.post("/login", data={"api_key": running.keys["pm"]}).status_code == 403
+    sign_in(client, running.keys["partner_manager"])
+    partner = running.ids["t-konbini"]
+    for data in ({}, {"csrf": "forged"}):
+        answer = client.post(f"/partners/{partner}/notes", data={"kind": "meeting", "body": "x", **data})
+        assert answer.status_code == 403
+    assert "x" not in [n for n in client.get(f"/partners/{partner}").text.split("<p>")]
+
+
+def test_japanese_by_default_english_on_request(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["pm"])
+    assert "お客様のご要望は？" in client.get("/").text
+    english = client.get("/?lang=en")
+    assert "What does the client need?" in english.text and 'lang="en"' in english.text
+    assert "What does the client need?" in client.get("/").text  # the switch sticks
+    assert "お客様のご要望は？" in client.get("/?lang=ja").text
+
+
+@pytest.mark.parametrize("role", ["viewer", "pm"])
+def test_pages_below_manager_never_show_terms_or_confidential_notes(running: Running, role: str) -> None:
+    client = running.client
+    sign_in(client, running.keys[role])
+    pages = [client.get("/search?q=定期購入を入れたい"), client.get("/search?q=subscriptions"),
+             client.get(f"/partners/{running.ids['t-sub']}")]
+    for page in pages:
+        assert page.status_code == 200
+        for secret in SECRETS:
+            assert secret not in page.text
+    assert "Teiki Subscriptions" in pages[0].text
+    for path in ("/introductions", "/kpis"):
+        assert client.get(path).status_code == 403
+
+
+def test_managers_see_terms_and_confidential_notes(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["partner_manager"])
+    page = client.get(f"/partners/{running.ids['t-sub']}").text
+    for secret in SECRETS:
+        assert secret in page
+
+
+def test_candidates_in_the_apis_order(running: Running) -> None:
+    query = "コンビニ決済と後払いに対応したい"
+    api = running.client.post("/v1/recommendations", json={"query": query, "top_k": 5},
+                              headers=running.headers("pm")).json()
+    sign_in(running.client, running.keys["pm"])
+    page = running.client.get("/search", params={"q": query}).text
+    shown = re.findall(r'data-partner-id="([^"]+)"', page)
+    assert shown == [c["partner"]["id"] for c in api["candidates"]]
+    assert query in running.client.get("/").text  # among the recent questions
+
+
+def test_adopted_reaches_the_board_then_revenue_reaches_the_kpis(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["pm"])
+    page = client.get("/search", params={"q": "定期購入を入れたい"}).text
+    request_id = re.search(r'name="request_id" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    partner = running.ids["t-sub"]
+    recorded = client.post("/feedback", data={"csrf": csrf, "request_id": request_id,
+                                              "partner_id": partner, "verdict": "adopted"})
+    assert recorded.status_code == 200 and "採用" in recorded.text
+    client.cookies.clear()
+    csrf = sign_in(client, running.keys["partner_manager"])
+    board = client.get("/introductions").text
+    intro = re.search(r'data-introduction-id="([^"]+)"', board).group(1)  # type: ignore[union-attr]
+    answer = client.post(f"/introductions/{intro}", data={"csrf": csrf, "status": "live",
+                                                          "revenue": "120000",
+                                                          "revenue_period": "one_off"})
+    assert answer.status_code == 200
+    api = client.get(f"/v1/introductions/{intro}", headers=running.headers("partner_manager")).json()
+    assert api["status"] == "live" and api["revenue"] == 120000
+    assert "¥120,000" in client.get("/kpis").text
