@@ -8,8 +8,8 @@ import re
 from markupsafe import Markup, escape
 
 ROW = 28
-LABEL = 170
-WIDTH = 560
+LABEL = 130
+WIDTH = 420  # narrow, so the labels stay legible when a phone scales the chart down
 
 
 def yen(value: int | None) -> str:
@@ -27,7 +27,7 @@ def bars(rows: list[tuple[str, int]]) -> Markup:
     for i, (name, value) in enumerate(rows):
         y, length = i * ROW, max(1, round(span * value / top))
         parts.append(
-            f'<text x="{LABEL - 8}" y="{y + 18}" text-anchor="end">{escape(name[:22])}</text>'
+            f'<text x="{LABEL - 8}" y="{y + 18}" text-anchor="end">{escape(name[:16])}</text>'
             f'<rect x="{LABEL}" y="{y + 5}" width="{length}" height="{ROW - 10}" rx="2"/>'
             f'<text x="{LABEL + length + 6}" y="{y + 18}">{yen(value)}</text>'
         )
