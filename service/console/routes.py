@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from catalog.db import reading, transaction
 from catalog.tables import Introduction, Partner
@@ -25,8 +23,7 @@ from catalog.vocabulary import (
     REVENUE_PERIODS,
 )
 from service.auth.keys import find_key
-from service.console import charts
-from service.console.i18n import LANG_COOKIE, LANGUAGES, language_of, translator
+from service.console import charts, manage
 from service.console.session import (
     COOKIE,
     LOGIN_COOKIE,
@@ -35,8 +32,8 @@ from service.console.session import (
     Sessions,
     SignInNeeded,
     check_csrf,
-    current_user,
 )
+from service.console.web import HERE, PostedDep, UserDep, forbidden, render
 from service.http.deps import SessionDep, SettingsDep
 from service.introductions import service as introductions
 from service.introductions.lifecycle import NEXT
@@ -51,15 +48,13 @@ from service.recommendations.schemas import Filters, RecommendationCreate
 from service.recommendations.service import recent_questions, recommend
 from service.records import get_or_404
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
-templates.env.filters["highlight"] = charts.highlight
 
 
 def install(app: FastAPI) -> None:
     app.state.console_sessions = Sessions(app.state.settings)
     app.include_router(router)
+    app.include_router(manage.router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(SignInNeeded, _to_login)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
@@ -71,40 +66,6 @@ async def _to_login(request: Request, exc: Exception) -> Response:
 
 async def _csrf_refused(request: Request, exc: Exception) -> Response:
     return HTMLResponse("403: the form's CSRF token is missing or wrong", status_code=403)
-
-
-def _user(request: Request, session: SessionDep) -> ConsoleUser:
-    return current_user(request, session)
-
-
-UserDep = Annotated[ConsoleUser, Depends(_user)]
-
-
-def _posted(user: UserDep, csrf: Annotated[str, Form()] = "") -> ConsoleUser:
-    """The user of a form post that carries its session's CSRF token."""
-    check_csrf(user.csrf, csrf)
-    return user
-
-
-PostedDep = Annotated[ConsoleUser, Depends(_posted)]
-
-
-def render(request: Request, name: str, user: ConsoleUser | None, status_code: int = 200,
-           **context: Any) -> HTMLResponse:
-    language = language_of(request)
-    response = templates.TemplateResponse(
-        request, name, {"t": translator(language), "lang": language, "languages": LANGUAGES,
-                        "user": user, "caller": user.caller if user else None,
-                        "yen": charts.yen, **context},
-        status_code=status_code,
-    )
-    if request.query_params.get("lang") in LANGUAGES:  # the switch sticks
-        response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="lax")
-    return response
-
-
-def forbidden(request: Request, user: ConsoleUser) -> HTMLResponse:
-    return render(request, "forbidden.html", user, status_code=403)
 
 
 # -- sign in and out --------------------------------------------------------------------------

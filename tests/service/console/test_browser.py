@@ -120,6 +120,7 @@ def test_a_pm_adopts_and_a_manager_takes_it_live(served: dict[str, Any], browser
     signing_in.close()
 
     pm = Visit(browser, base, keys["pm"])
+    pm.open("/search?q=ふるさと納税の返礼品を管理したい")  # a need no partner covers: a gap
     page = pm.open("/")
     page.get_by_label("お客様のご要望は？").fill(QUERY)
     page.get_by_role("button", name="探す").click()
@@ -131,6 +132,8 @@ def test_a_pm_adopts_and_a_manager_takes_it_live(served: dict[str, Any], browser
     pages = [pm.check("search")]
     pm.open(f"/partners/{ids['t-sub']}")
     pages.append(pm.check("partner-pm"))
+    pm.open("/partners")
+    pages.append(pm.check("catalog"))
     pm.open(f"/search?q={QUERY}")
     card = page.locator(f'.candidate[data-partner-id="{ids["t-sub"]}"]')
     card.get_by_role("button", name="採用").click()
@@ -162,4 +165,11 @@ def test_a_pm_adopts_and_a_manager_takes_it_live(served: dict[str, Any], browser
     manager.check("kpis")
     manager.open(f"/partners/{ids['t-sub']}")
     assert CANARY in manager.check("partner-manager")
+    manager.open("/gaps")
+    manager.check("gaps")
     manager.close()
+
+    admin = Visit(browser, base, keys["admin"])
+    admin.open("/admin")
+    assert "test-pm" in admin.check("admin")
+    admin.close()

@@ -123,3 +123,47 @@ def test_adopted_reaches_the_board_then_revenue_reaches_the_kpis(running: Runnin
     api = client.get(f"/v1/introductions/{intro}", headers=running.headers("partner_manager")).json()
     assert api["status"] == "live" and api["revenue"] == 120000
     assert "¥120,000" in client.get("/kpis").text
+
+
+def test_admin_creates_and_revokes_a_key_and_reads_the_audit_log(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["admin"])
+    created = client.post("/admin/keys", data={"csrf": csrf, "name": "new-pm", "role": "pm"})
+    key = re.search(r'<code id="new-key">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
+    assert client.get("/v1/partners", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    admin = client.get("/admin").text
+    key_id = re.findall(r'action="/admin/keys/([^/]+)/revoke"', admin)[-1]
+    assert client.post(f"/admin/keys/{key_id}/revoke", data={"csrf": csrf}).status_code == 200
+    assert "無効化済み" in client.get("/admin").text  # the API follows within the key cache's seconds
+    trail = client.get("/admin", params={"entity": "api_key"}).text
+    assert trail.count("test-admin") >= 2 and "revoke" in trail and "new-pm" in trail
+    assert client.get("/admin", params={"entity": "note"}).text.count("api_key") == 0
+
+
+def test_a_revoked_key_ends_its_console_sessions(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["pm"])
+    assert client.get("/", follow_redirects=False).status_code == 200
+    admin = TestClient(running.app)
+    csrf = sign_in(admin, running.keys["admin"])
+    pm_id = re.search(r'action="/admin/keys/([^/]+)/revoke"[^<]*<input[^>]*><button[^>]*test-pm',
+                      admin.get("/admin").text)
+    assert pm_id is not None
+    admin.post(f"/admin/keys/{pm_id.group(1)}/revoke", data={"csrf": csrf})
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_roles_of_the_managers_pages(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["pm"])
+    assert client.get("/admin").status_code == 403
+    assert client.get("/gaps").status_code == 403
+    assert client.get("/partners").status_code == 200
+    client.cookies.clear()
+    csrf = sign_in(client, running.keys["partner_manager"])
+    assert client.get("/admin").status_code == 403
+    assert client.get("/gaps").status_code == 200
+    made = client.post("/partners", data={"csrf": csrf, "name": "Furusato Gift", "kind": "app",
+                                          "status": "prospect"})
+    assert made.status_code == 200 and "Furusato Gift" in made.text
+    assert "Furusato Gift" in client.get("/partners", params={"q": "Furusato"}).text
