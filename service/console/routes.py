@@ -39,6 +39,8 @@ from service.introductions import service as introductions
 from service.introductions.lifecycle import NEXT
 from service.introductions.routes import present as present_introduction
 from service.introductions.schemas import IntroductionUpdate
+from service.kpis.report import build_report, default_out
+from service.kpis.report import render as render_report
 from service.kpis.service import kpi_report, period_of
 from service.partners import service as partners
 from service.partners.routes import present, present_note
@@ -235,3 +237,19 @@ def kpis_page(
     top = sorted(report.partners, key=lambda p: p.partner_sourced_revenue, reverse=True)[:10]
     chart = charts.bars([(p.name, p.partner_sourced_revenue) for p in top if p.partner_sourced_revenue])
     return render(request, "kpis.html", user, report=report, chart=chart)
+
+
+@router.get("/kpis/report.{fmt}")
+def kpi_report_file(
+    request: Request, fmt: str, user: UserDep, session: SessionDep, settings: SettingsDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> Response:
+    """The report `partnermatch report` writes (CSV, or HTML with its charts), for the period."""
+    if not user.caller.sees_confidential or fmt not in ("csv", "html"):
+        return forbidden(request, user)
+    period = period_of(start, end)
+    data = build_report(session, period, request.app.state.matcher.engine.glossary,
+                        settings.gap_threshold)
+    return Response(render_report(data, fmt), media_type=f"text/{fmt}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{default_out(fmt, period)}"'})

@@ -123,6 +123,9 @@ def test_adopted_reaches_the_board_then_revenue_reaches_the_kpis(running: Runnin
     api = client.get(f"/v1/introductions/{intro}", headers=running.headers("partner_manager")).json()
     assert api["status"] == "live" and api["revenue"] == 120000
     assert "¥120,000" in client.get("/kpis").text
+    csv = client.get("/kpis/report.csv")
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+    assert "120000" in csv.text and SHARE_CANARY not in csv.text
 
 
 def test_admin_creates_and_revokes_a_key_and_reads_the_audit_log(running: Running) -> None:
