@@ -44,7 +44,7 @@ from service.kpis.report import render as render_report
 from service.kpis.service import kpi_report, period_of
 from service.partners import service as partners
 from service.partners.routes import present, present_note
-from service.partners.schemas import NoteCreate
+from service.partners.schemas import ContactCreate, NoteCreate, PartnerUpdate
 from service.recommendations.feedback import record_feedback
 from service.recommendations.schemas import Filters, RecommendationCreate
 from service.recommendations.service import recent_questions, recommend
@@ -170,7 +170,7 @@ def partner_page(request: Request, partner_id: str, user: UserDep, session: Sess
     return render(request, "partner.html", user, partner=present(partner, caller),
                   notes=[present_note(n, caller) for n in partners.visible_notes(partner, caller)],
                   contacts=partners.list_contacts(session, partner) if caller.sees_notes else [],
-                  introductions=intros, note_kinds=NOTE_KINDS)
+                  introductions=intros, note_kinds=NOTE_KINDS, statuses=PARTNER_STATUSES)
 
 
 @router.post("/partners/{partner_id}/notes")
@@ -186,6 +186,35 @@ def add_note(
                       confidential=confidential)
     partners.create_note(session, user.caller, partner, note.model_dump(exclude_none=True))
     return RedirectResponse(f"/partners/{partner.id}", status_code=303)
+
+
+@router.post("/partners/{partner_id}")
+def edit_partner(
+    request: Request, partner_id: str, user: PostedDep, session: SessionDep,
+    status: Annotated[str, Form()], revenue_share_terms: Annotated[str, Form()] = "",
+) -> Response:
+    """A manager sets the status and the revenue-share terms (blank: none), as PATCH does."""
+    if not user.caller.sees_confidential:
+        return forbidden(request, user)
+    partner = get_or_404(session, Partner, partner_id)
+    changes = PartnerUpdate.model_validate(
+        {"status": status, "revenue_share_terms": revenue_share_terms.strip() or None})
+    partners.update_partner(session, user.caller, partner, changes.model_dump(exclude_unset=True))
+    return RedirectResponse(f"/partners/{partner.id}", status_code=303)
+
+
+@router.post("/partners/{partner_id}/contacts")
+def add_contact(
+    request: Request, partner_id: str, user: PostedDep, session: SessionDep,
+    name: Annotated[str, Form()], role: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+) -> Response:
+    if not user.caller.sees_confidential:
+        return forbidden(request, user)
+    partner = get_or_404(session, Partner, partner_id)
+    contact = ContactCreate.model_validate({"name": name, "role": role or None, "email": email or None})
+    partners.create_contact(session, user.caller, partner, contact.model_dump(exclude_none=True))
+    return RedirectResponse(f"/partners/{partner.id}#contacts", status_code=303)
 
 
 # -- introductions ----------------------------------------------------------------------------

@@ -170,3 +170,20 @@ def test_roles_of_the_managers_pages(running: Running) -> None:
                                           "status": "prospect"})
     assert made.status_code == 200 and "Furusato Gift" in made.text
     assert "Furusato Gift" in client.get("/partners", params={"q": "Furusato"}).text
+
+
+def test_a_manager_edits_status_terms_and_contacts(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["partner_manager"])
+    partner = running.ids["t-reviews"]
+    client.post(f"/partners/{partner}", data={"csrf": csrf, "status": "active",
+                                              "revenue_share_terms": "15% of fees"})
+    client.post(f"/partners/{partner}/contacts", data={"csrf": csrf, "name": "Sato Hanako",
+                                                       "email": "sato@example.com"})
+    api = client.get(f"/v1/partners/{partner}", headers=running.headers("partner_manager")).json()
+    assert api["status"] == "active" and api["revenue_share_terms"] == "15% of fees"
+    assert "Sato Hanako" in client.get(f"/partners/{partner}").text
+    client.cookies.clear()
+    sign_in(client, running.keys["pm"])
+    page = client.get(f"/partners/{partner}").text
+    assert "15% of fees" not in page and 'action="/partners/' not in page
