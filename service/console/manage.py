@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from catalog.importers.spreadsheet import SOURCE as SPREADSHEET_SOURCE
+from catalog.importers.spreadsheet import read_notes_csv, read_partners_csv
+from catalog.importers.upsert import ImportFailed
 from catalog.vocabulary import PARTNER_KINDS, PARTNER_STATUSES
 from service.audit import list_audit
 from service.auth.callers import ROLES
@@ -16,6 +21,7 @@ from service.console.web import PostedDep, UserDep, forbidden, render
 from service.http.deps import MatcherDep, SessionDep, SettingsDep
 from service.kpis.service import gap_report
 from service.partners import service as partners
+from service.partners.imports import import_records, preview_import
 from service.partners.routes import present
 from service.partners.schemas import PartnerCreate
 
@@ -56,6 +62,48 @@ def create_partner(
                                          "description_en": description_en})
     partner = partners.create_partner(session, user.caller, body.model_dump(exclude_none=True))
     return RedirectResponse(f"/partners/{partner.id}", status_code=303)
+
+
+@router.post("/partners/import")
+def import_page(
+    request: Request, user: PostedDep, session: SessionDep,
+    partners_file: Annotated[UploadFile | None, File()] = None,
+    notes_file: Annotated[UploadFile | None, File()] = None,
+    partners_text: Annotated[str, Form()] = "", notes_text: Annotated[str, Form()] = "",
+    confirm: Annotated[bool, Form()] = False,
+) -> Response:
+    """A CSV import in two steps: the files' dry run (what would be created, updated, rejected),
+    then, confirmed, the same texts imported for good (`import_records`, audited)."""
+    if not user.caller.sees_confidential:
+        return forbidden(request, user)
+    texts = {"partners": _text(partners_file) or partners_text, "notes": _text(notes_file) or notes_text}
+    try:
+        records, notes = _read_csv(texts)
+        run = import_records if confirm else preview_import
+        report = run(session, user.caller.label, SPREADSHEET_SOURCE,
+                     [f"{name}.csv" for name, text in texts.items() if text], records, notes)
+    except ImportFailed as failure:
+        session.rollback()
+        return render(request, "import.html", user, status_code=422, problems=failure.problems,
+                      report=None, texts=texts, confirmed=False)
+    return render(request, "import.html", user, problems=report.problems, report=report,
+                  texts=texts, confirmed=confirm)
+
+
+def _text(upload: UploadFile | None) -> str:
+    return upload.file.read().decode("utf-8-sig") if upload and upload.filename else ""
+
+
+def _read_csv(texts: dict[str, str]) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+    """The spreadsheet importer reads files: the texts are written to a folder of their own, under
+    the names its messages will quote."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {name: Path(folder) / f"{name}.csv" for name, text in texts.items() if text}
+        for name, path in paths.items():
+            path.write_text(texts[name], encoding="utf-8")
+        records = read_partners_csv(paths["partners"]) if "partners" in paths else []
+        notes = read_notes_csv(paths["notes"]) if "notes" in paths else []
+    return records, notes
 
 
 @router.get("/gaps")

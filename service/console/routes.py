@@ -55,8 +55,8 @@ router = APIRouter(include_in_schema=False)
 
 def install(app: FastAPI) -> None:
     app.state.console_sessions = Sessions(app.state.settings)
+    app.include_router(manage.router)  # first: /partners/import is not a partner's id
     app.include_router(router)
-    app.include_router(manage.router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(SignInNeeded, _to_login)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

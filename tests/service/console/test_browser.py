@@ -167,6 +167,8 @@ def test_a_pm_adopts_and_a_manager_takes_it_live(served: dict[str, Any], browser
     assert CANARY in manager.check("partner-manager")
     manager.open("/gaps")
     manager.check("gaps")
+    manager.open("/partners")
+    manager.check("catalog-manager")
     manager.close()
 
     admin = Visit(browser, base, keys["admin"])

@@ -187,3 +187,21 @@ def test_a_manager_edits_status_terms_and_contacts(running: Running) -> None:
     sign_in(client, running.keys["pm"])
     page = client.get(f"/partners/{partner}").text
     assert "15% of fees" not in page and 'action="/partners/' not in page
+
+
+def test_a_csv_import_is_previewed_then_committed(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["partner_manager"])
+    text = "external_id,name,kind,status\ncsv-1,Gift Wrap Pro,app,prospect\ncsv-2,Bad Kind,nonsense,active\n"
+    preview = client.post("/partners/import", data={"csrf": csrf},
+                          files={"partners_file": ("partners.csv", text.encode(), "text/csv")})
+    assert preview.status_code == 422 and "partners.csv:3" in preview.text  # refused as a whole
+    good = text.splitlines()[:2]
+    preview = client.post("/partners/import", data={"csrf": csrf},
+                          files={"partners_file": ("partners.csv", "\n".join(good).encode(), "text/csv")})
+    assert re.search(r'data-count="created">1<', preview.text)
+    assert "Gift Wrap Pro" not in client.get("/partners", params={"q": "Gift"}).text  # a dry run
+    done = client.post("/partners/import", data={"csrf": csrf, "partners_text": "\n".join(good),
+                                                 "confirm": "true"})
+    assert re.search(r'data-count="created">1<', done.text)
+    assert "Gift Wrap Pro" in client.get("/partners", params={"q": "Gift"}).text
