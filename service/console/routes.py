@@ -130,11 +130,13 @@ def search_page(
 
 
 def _ask(request: Request, user: ConsoleUser, query: str, chosen: dict[str, str]) -> Any:
-    filters = Filters(statuses=[chosen["status"]] if chosen["status"] in PARTNER_STATUSES else [],
-                      kinds=[chosen["kind"]] if chosen["kind"] in PARTNER_KINDS else [],
-                      platforms=[chosen["platform"]] if chosen["platform"] else [],
-                      languages=[chosen["language"]] if chosen["language"] else [],
-                      categories=[chosen["category"]] if chosen["category"] else [])
+    filters = Filters.model_validate({
+        "statuses": [chosen["status"]] if chosen["status"] in PARTNER_STATUSES else [],
+        "kinds": [chosen["kind"]] if chosen["kind"] in PARTNER_KINDS else [],
+        "platforms": [chosen["platform"]] if chosen["platform"] else [],
+        "languages": [chosen["language"]] if chosen["language"] else [],
+        "categories": [chosen["category"]] if chosen["category"] else [],
+    })
     body = RecommendationCreate(query=query, top_k=5, filters=filters)
     sessions = request.app.state.sessions
     with reading(sessions) as reader, transaction(sessions) as writer:
