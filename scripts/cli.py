@@ -13,7 +13,7 @@ from catalog.importers.upsert import ImportFailed, ImportReport
 from catalog.repository import catalog_stats
 from scripts import backup as backup_command
 from scripts import bench as bench_command
-from scripts import demo_data, feedback_replay, report, slack_try
+from scripts import console_bench, demo_data, feedback_replay, report, slack_try
 from scripts import evaluate as evaluate_command
 from scripts import keys as keys_command
 from scripts import load as load_command
@@ -39,6 +39,7 @@ app.command("restore")(backup_command.restore)
 app.command("load")(load_command.load)
 app.command("bench")(bench_command.bench)
 app.command("slack-try")(slack_try.slack_try)
+app.command("console-bench")(console_bench.console_bench)
 console = Console(stderr=True)
 
 

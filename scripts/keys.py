@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from scripts.runtime import cli_actor, open_runtime
-from service.audit import audit
 from service.auth.callers import ROLES
 from service.auth.keys import create_key, list_keys, revoke_key
 from service.errors import NotFound
@@ -25,8 +24,7 @@ def create(
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
     runtime = open_runtime()
     with runtime.transaction() as session:
-        row, key = create_key(session, name, role)
-        audit(session, cli_actor(), "create", "api_key", row.id, {"name": name, "role": role})
+        row, key = create_key(session, name, role, actor=cli_actor())
     typer.echo(f"key id {row.id} ({role}, {name}); store the key now, it is not shown again:")
     typer.echo(key)
 
@@ -48,8 +46,7 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id from `keys lis
     runtime = open_runtime()
     try:
         with runtime.transaction() as session:
-            revoke_key(session, key_id)
-            audit(session, cli_actor(), "revoke", "api_key", key_id)
+            revoke_key(session, key_id, actor=cli_actor())
     except NotFound as error:
         typer.echo(str(error.detail), err=True)
         raise typer.Exit(1) from None

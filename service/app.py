@@ -15,6 +15,7 @@ from catalog.db import open_database, session_factory, upgrade
 from service.admin import routes as admin
 from service.auth.keys import KeyCache
 from service.auth.limiter import RateLimiter
+from service.console import routes as console
 from service.http import docs, errors, health
 from service.http.admission import Admission
 from service.http.middleware import RequestContext
@@ -49,6 +50,7 @@ def create_app(settings: Settings, matcher_factory: MatcherFactory = Matcher) ->
     app.state.workspaces = Workspaces(settings)
     errors.install(app)
     docs.install(app)
+    console.install(app)
     for module in (health, recommendations, partners, slack, introductions, kpis, admin):
         app.include_router(module.router)
     app.add_middleware(Admission, app_ref=app, settings=settings)

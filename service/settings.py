@@ -103,6 +103,20 @@ class Settings(BaseSettings):
         "meanwhile; changes not saved yet are caught up from the database at the next start.",
     )
 
+    # Web console
+    console_secret: str = Field(
+        default="", description="Signs the console's session cookies; set it to one value for "
+        "every process of a deployment. Unset: a random secret per process (sessions end at "
+        "a restart and are not shared between workers).",
+    )
+    console_secure_cookie: bool = Field(
+        default=False, description="Mark the session cookie Secure: set it when the console is "
+        "served over HTTPS.",
+    )
+    console_session_hours: float = Field(
+        default=12.0, gt=0, description="How long a console sign-in lasts.",
+    )
+
     # Slack
     slack_signing_secret: str = ""
     slack_bot_token: str = ""

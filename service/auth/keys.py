@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.tables import ApiKey, utcnow
+from service.audit import audit
 from service.auth.callers import RANK, ROLES, Caller
 from service.records import get_or_404
 
@@ -25,13 +26,18 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, name: str, role: str) -> tuple[ApiKey, str]:
+def create_key(
+    session: Session, name: str, role: str, actor: str | None = None
+) -> tuple[ApiKey, str]:
+    """A new key (returned once, stored hashed); audited under `actor` when one is named."""
     if role not in RANK:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     key = f"{KEY_PREFIX[role]}{secrets.token_urlsafe(32)}"
     row = ApiKey(name=name, role=role, prefix=key[:12], key_hash=hash_key(key))
     session.add(row)
     session.flush()
+    if actor:
+        audit(session, actor, "create", "api_key", row.id, {"name": name, "role": role})
     return row, key
 
 
@@ -70,9 +76,12 @@ class KeyCache:
                 self._callers[hash_key(key)] = caller
 
 
-def revoke_key(session: Session, key_id: str) -> ApiKey:
+def revoke_key(session: Session, key_id: str, actor: str | None = None) -> ApiKey:
+    """Revoke a key at once (a revoked one stays revoked); audited under `actor` when named."""
     row = get_or_404(session, ApiKey, key_id, "key")
     row.revoked_at = row.revoked_at or utcnow()
+    if actor:
+        audit(session, actor, "revoke", "api_key", key_id)
     return row
 
 

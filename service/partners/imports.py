@@ -23,3 +23,15 @@ def import_records(
     catalog_changed(session, *report.changed_partners)
     audit(session, actor, "import", "catalog", source, {"files": list(files), **report.as_dict()})
     return report
+
+
+def preview_import(
+    session: Session, actor: str, source: str, files: Sequence[str],
+    records: list[dict[str, Any]], notes: list[tuple[str, dict[str, Any]]] = (),  # type: ignore[assignment]
+) -> ImportReport:
+    """What `import_records` would do (created, updated, rejected...), done and rolled back: a
+    dry run. The session's unit of work is rolled back whole, so it must hold nothing else."""
+    try:
+        return import_records(session, actor, source, files, records, notes)
+    finally:
+        session.rollback()

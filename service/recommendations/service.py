@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.tables import RecommendationRequest
@@ -98,3 +99,14 @@ def _candidate(match: Match, view: PartnerView, caller: Caller, language: str) -
         notes=readable(view.notes, caller)[:NOTES_SHOWN],
         adoptions=view.adoptions,
     )
+
+
+def recent_questions(session: Session, caller: Caller, limit: int = 8) -> list[str]:
+    """The caller's latest distinct questions, newest first."""
+    rows = session.scalars(
+        select(RecommendationRequest.query)
+        .where(RecommendationRequest.caller == caller.label)
+        .order_by(RecommendationRequest.created_at.desc())
+        .limit(limit * 4)
+    )
+    return list(dict.fromkeys(rows))[:limit]

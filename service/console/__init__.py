@@ -1,0 +1,2 @@
+"""The web console: server-rendered pages for PMs and partnership managers over the same domain
+functions as the JSON API."""

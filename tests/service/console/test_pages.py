@@ -1,0 +1,207 @@
+"""The console's pages over the seeded catalog: sign-in, CSRF, what each role sees, and a PM's
+verdict reaching a manager's board and the KPIs through the same domain functions as the API."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers.service import CANARY, SHARE_CANARY, TERMS_CANARY, Running
+
+SECRETS = (CANARY, TERMS_CANARY, SHARE_CANARY)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def sign_in(client: TestClient, key: str) -> str:
+    """Sign in through the form; the CSRF token of the session's pages."""
+    page = client.get("/login")
+    answer = client.post("/login", data={"api_key": key, "csrf": csrf_of(page.text)})
+    assert answer.status_code == 200 and answer.url.path == "/"
+    return csrf_of(answer.text)
+
+
+def test_every_page_needs_a_session(running: Running) -> None:
+    for path in ("/", "/search?q=定期購入", "/introductions", "/kpis", f"/partners/{running.ids['t-sub']}"):
+        answer = running.client.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login"
+
+
+def test_sign_in_sets_a_signed_httponly_lax_cookie_and_a_wrong_key_is_refused(running: Running) -> None:
+    client = running.client
+    page = client.get("/login")
+    wrong = client.post("/login", data={"api_key": "pm_nope", "csrf": csrf_of(page.text)})
+    assert wrong.url.path == "/login" and wrong.status_code == 401
+    page = client.get("/login")
+    answer = client.post("/login", data={"api_key": running.keys["pm"], "csrf": csrf_of(page.text)},
+                         follow_redirects=False)
+    cookie = answer.headers["set-cookie"]
+    assert "pm_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Max-Age=43200" in cookie and "Secure" not in cookie
+    tampered = client.cookies["pm_session"][:-4] + "AAAA"
+    client.cookies.clear()
+    client.cookies.set("pm_session", tampered)
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_post_without_the_csrf_token_is_refused(running: Running) -> None:
+    client = running.client
+    assert client.post("/login", data={"api_key": running.keys["pm"]}).status_code == 403
+    sign_in(client, running.keys["partner_manager"])
+    partner = running.ids["t-konbini"]
+    for data in ({}, {"csrf": "forged"}):
+        answer = client.post(f"/partners/{partner}/notes", data={"kind": "meeting", "body": "x", **data})
+        assert answer.status_code == 403
+    assert "x" not in [n for n in client.get(f"/partners/{partner}").text.split("<p>")]
+
+
+def test_japanese_by_default_english_on_request(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["pm"])
+    assert "お客様のご要望は？" in client.get("/").text
+    english = client.get("/?lang=en")
+    assert "What does the client need?" in english.text and 'lang="en"' in english.text
+    assert "What does the client need?" in client.get("/").text  # the switch sticks
+    assert "お客様のご要望は？" in client.get("/?lang=ja").text
+
+
+@pytest.mark.parametrize("role", ["viewer", "pm"])
+def test_pages_below_manager_never_show_terms_or_confidential_notes(running: Running, role: str) -> None:
+    client = running.client
+    sign_in(client, running.keys[role])
+    pages = [client.get("/search?q=定期購入を入れたい"), client.get("/search?q=subscriptions"),
+             client.get(f"/partners/{running.ids['t-sub']}")]
+    for page in pages:
+        assert page.status_code == 200
+        for secret in SECRETS:
+            assert secret not in page.text
+    assert "Teiki Subscriptions" in pages[0].text
+    for path in ("/introductions", "/kpis"):
+        assert client.get(path).status_code == 403
+
+
+def test_managers_see_terms_and_confidential_notes(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["partner_manager"])
+    page = client.get(f"/partners/{running.ids['t-sub']}").text
+    for secret in SECRETS:
+        assert secret in page
+
+
+def test_candidates_in_the_apis_order(running: Running) -> None:
+    query = "コンビニ決済と後払いに対応したい"
+    api = running.client.post("/v1/recommendations", json={"query": query, "top_k": 5},
+                              headers=running.headers("pm")).json()
+    sign_in(running.client, running.keys["pm"])
+    page = running.client.get("/search", params={"q": query}).text
+    shown = re.findall(r'data-partner-id="([^"]+)"', page)
+    assert shown == [c["partner"]["id"] for c in api["candidates"]]
+    assert query in running.client.get("/").text  # among the recent questions
+
+
+def test_adopted_reaches_the_board_then_revenue_reaches_the_kpis(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["pm"])
+    page = client.get("/search", params={"q": "定期購入を入れたい"}).text
+    request_id = re.search(r'name="request_id" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    partner = running.ids["t-sub"]
+    recorded = client.post("/feedback", data={"csrf": csrf, "request_id": request_id,
+                                              "partner_id": partner, "verdict": "adopted"})
+    assert recorded.status_code == 200 and "採用" in recorded.text
+    client.cookies.clear()
+    csrf = sign_in(client, running.keys["partner_manager"])
+    board = client.get("/introductions").text
+    intro = re.search(r'data-introduction-id="([^"]+)"', board).group(1)  # type: ignore[union-attr]
+    answer = client.post(f"/introductions/{intro}", data={"csrf": csrf, "status": "live",
+                                                          "revenue": "120000",
+                                                          "revenue_period": "one_off"})
+    assert answer.status_code == 200
+    api = client.get(f"/v1/introductions/{intro}", headers=running.headers("partner_manager")).json()
+    assert api["status"] == "live" and api["revenue"] == 120000
+    assert "¥120,000" in client.get("/kpis").text
+    csv = client.get("/kpis/report.csv")
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+    assert "120000" in csv.text and SHARE_CANARY not in csv.text
+
+
+def test_admin_creates_and_revokes_a_key_and_reads_the_audit_log(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["admin"])
+    created = client.post("/admin/keys", data={"csrf": csrf, "name": "new-pm", "role": "pm"})
+    key = re.search(r'<code id="new-key">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
+    assert client.get("/v1/partners", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    admin = client.get("/admin").text
+    key_id = re.findall(r'action="/admin/keys/([^/]+)/revoke"', admin)[-1]
+    assert client.post(f"/admin/keys/{key_id}/revoke", data={"csrf": csrf}).status_code == 200
+    assert "無効化済み" in client.get("/admin").text  # the API follows within the key cache's seconds
+    trail = client.get("/admin", params={"entity": "api_key"}).text
+    assert trail.count("test-admin") >= 2 and "revoke" in trail and "new-pm" in trail
+    assert client.get("/admin", params={"entity": "note"}).text.count("api_key") == 0
+
+
+def test_a_revoked_key_ends_its_console_sessions(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["pm"])
+    assert client.get("/", follow_redirects=False).status_code == 200
+    admin = TestClient(running.app)
+    csrf = sign_in(admin, running.keys["admin"])
+    pm_id = re.search(r'action="/admin/keys/([^/]+)/revoke"[^<]*<input[^>]*><button[^>]*test-pm',
+                      admin.get("/admin").text)
+    assert pm_id is not None
+    admin.post(f"/admin/keys/{pm_id.group(1)}/revoke", data={"csrf": csrf})
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_roles_of_the_managers_pages(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["pm"])
+    assert client.get("/admin").status_code == 403
+    assert client.get("/gaps").status_code == 403
+    assert client.get("/partners").status_code == 200
+    client.cookies.clear()
+    csrf = sign_in(client, running.keys["partner_manager"])
+    assert client.get("/admin").status_code == 403
+    assert client.get("/gaps").status_code == 200
+    made = client.post("/partners", data={"csrf": csrf, "name": "Furusato Gift", "kind": "app",
+                                          "status": "prospect"})
+    assert made.status_code == 200 and "Furusato Gift" in made.text
+    assert "Furusato Gift" in client.get("/partners", params={"q": "Furusato"}).text
+
+
+def test_a_manager_edits_status_terms_and_contacts(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["partner_manager"])
+    partner = running.ids["t-reviews"]
+    client.post(f"/partners/{partner}", data={"csrf": csrf, "status": "active",
+                                              "revenue_share_terms": "15% of fees"})
+    client.post(f"/partners/{partner}/contacts", data={"csrf": csrf, "name": "Sato Hanako",
+                                                       "email": "sato@example.com"})
+    api = client.get(f"/v1/partners/{partner}", headers=running.headers("partner_manager")).json()
+    assert api["status"] == "active" and api["revenue_share_terms"] == "15% of fees"
+    assert "Sato Hanako" in client.get(f"/partners/{partner}").text
+    client.cookies.clear()
+    sign_in(client, running.keys["pm"])
+    page = client.get(f"/partners/{partner}").text
+    assert "15% of fees" not in page and 'action="/partners/' not in page
+
+
+def test_a_csv_import_is_previewed_then_committed(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["partner_manager"])
+    text = "external_id,name,kind,status\ncsv-1,Gift Wrap Pro,app,prospect\ncsv-2,Bad Kind,nonsense,active\n"
+    preview = client.post("/partners/import", data={"csrf": csrf},
+                          files={"partners_file": ("partners.csv", text.encode(), "text/csv")})
+    assert preview.status_code == 422 and "partners.csv:3" in preview.text  # refused as a whole
+    good = text.splitlines()[:2]
+    preview = client.post("/partners/import", data={"csrf": csrf},
+                          files={"partners_file": ("partners.csv", "\n".join(good).encode(), "text/csv")})
+    assert re.search(r'data-count="created">1<', preview.text)
+    assert "Gift Wrap Pro" not in client.get("/partners", params={"q": "Gift"}).text  # a dry run
+    done = client.post("/partners/import", data={"csrf": csrf, "partners_text": "\n".join(good),
+                                                 "confirm": "true"})
+    assert re.search(r'data-count="created">1<', done.text)
+    assert "Gift Wrap Pro" in client.get("/partners", params={"q": "Gift"}).text
