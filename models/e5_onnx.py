@@ -234,9 +234,10 @@ def _torch_model(weights: E5Weights):  # type: ignore[no-untyped-def]
             self.register_buffer("scales", torch.from_numpy(block_scales(words).astype(np.float16)))
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            packed = self.nibbles[input_ids].to(torch.int32)
+            packed = self.nibbles[input_ids].to(torch.int32)  # type: ignore[index]  # a buffer
             values = torch.cat([packed % 16, packed // 16], dim=-1).to(torch.float32) - 8.0
-            vectors = (values * self.scales[input_ids].to(torch.float32).unsqueeze(-1)).flatten(2)
+            scales = self.scales[input_ids].to(torch.float32)  # type: ignore[index]  # a buffer
+            vectors = (values * scales.unsqueeze(-1)).flatten(2)
             return self.bert(inputs_embeds=vectors, attention_mask=attention_mask).last_hidden_state
 
     return Words().eval()
@@ -261,7 +262,7 @@ def _matrices_to_4bit(weights: E5Weights, path: Path) -> None:
     for node in model.graph.node:
         weight = initializers.get(node.input[1]) if node.op_type == "MatMul" else None
         found = blocks.get(numpy_helper.to_array(weight).tobytes()) if weight is not None else None
-        if found is None:
+        if found is None or weight is None:
             nodes.append(node)
             continue
         values = block_values(found)

@@ -90,7 +90,7 @@ class SentenceTransformerEmbedder:
         )
         self.batch_size = batch_size
         self._model = SentenceTransformer(
-            resolve_model_path(name_or_path), device="cpu", backend=backend,
+            resolve_model_path(name_or_path), device="cpu", backend=backend,  # type: ignore[arg-type]  # "onnx" or "torch", checked by Settings
             local_files_only=not _is_remote_name(name_or_path),
         )
         self._model.eval()
@@ -212,13 +212,13 @@ def export_onnx(name_or_path: str, folder: Path) -> None:
     kinds = [type(module).__name__ for module in model]
     if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
         raise UnsupportedForOnnx(f"{name_or_path}: modules {kinds}")
-    pooling = getattr(model[1], "pooling_mode", None) or model[1].get_pooling_mode_str()
+    pooling = getattr(model[1], "pooling_mode", None) or model[1].get_pooling_mode_str()  # type: ignore[operator]
     if pooling not in ("mean", "cls"):
         raise UnsupportedForOnnx(f"{name_or_path}: {pooling} pooling")
     tokenizer = model.tokenizer
     inputs = [n for n in ("input_ids", "attention_mask", "token_type_ids")
               if n in tokenizer.model_input_names]
-    transformer = model[0].auto_model.eval()
+    transformer = model[0].auto_model.eval()  # type: ignore[union-attr]  # a module
 
     class Tokens(torch.nn.Module):  # the token embeddings, from positional inputs
         def __init__(self) -> None:

