@@ -17,6 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	# The CPU build of torch, pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# The report's charts draw Japanese names with Noto Sans CJK (Debian's fonts-noto-cjk).
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || (apt-get update -qq && apt-get install -y -qq \
+		fonts-noto-cjk) || echo "charts need a Japanese font: install fonts-noto-cjk (Debian/Ubuntu)"
 	touch $@
 
 demo: install

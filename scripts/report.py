@@ -11,7 +11,7 @@ import typer
 from models.glossary import Glossary
 from scripts.runtime import open_runtime
 from service.kpis.metrics import Period, default_period
-from service.kpis.report import FORMATS, build_report, default_out, render
+from service.kpis.report import FORMATS, MissingFont, build_report, default_out, render
 
 
 def report(
@@ -37,5 +37,10 @@ def report(
     with runtime.sessions() as session:
         data = build_report(session, period, glossary, runtime.settings.gap_threshold)
     path = out or Path(default_out(fmt, period))
-    path.write_text(render(data, fmt), encoding="utf-8")
+    try:
+        text = render(data, fmt)
+    except MissingFont as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    path.write_text(text, encoding="utf-8")
     typer.echo(str(path))

@@ -8,9 +8,9 @@ import base64
 import csv
 import html
 import io
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -203,18 +203,46 @@ def _rates(ax, labels: list[str], values: list[KpiValues]) -> None:  # type: ign
     ax.legend()
 
 
+CJK_FONTS = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "TakaoGothic")
+
+
+class MissingFont(RuntimeError):
+    """No installed font draws Japanese: the charts would show partner names as boxes."""
+
+
+def cjk_font() -> str:
+    """The family of an installed font that draws Japanese (Noto Sans CJK first)."""
+    from matplotlib import font_manager
+
+    found = _known(font_manager)
+    if found is None:  # installed after matplotlib cached its list of fonts: look again
+        for path in font_manager.findSystemFonts():
+            if any(part in Path(path).name for part in ("CJK", "NotoSansJP", "ipaexg", "ipag")):
+                font_manager.fontManager.addfont(path)
+        found = _known(font_manager)
+    if found is None:
+        raise MissingFont("the report's charts need a font with Japanese: install Debian's "
+                          "fonts-noto-cjk (apt-get install fonts-noto-cjk) and run it again")
+    return found
+
+
+def _known(font_manager: Any) -> str | None:
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
 def _png(title: str, draw: Callable[..., object]) -> str:
+    from matplotlib import rc_context
     from matplotlib.figure import Figure  # half a second to import: not at every start
 
-    figure = Figure(figsize=(9, 3.6), dpi=100)
-    ax = figure.subplots()
-    draw(ax)
-    ax.set_title(title)
-    ax.tick_params(labelsize=8)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():  # a name in a script the font lacks is drawn as boxes
-        warnings.filterwarnings("ignore", message="Glyph .* missing from")
+    with rc_context({"font.family": [cjk_font(), "DejaVu Sans"]}):  # glyph by glyph
+        figure = Figure(figsize=(9, 3.6), dpi=100)
+        ax = figure.subplots()
+        draw(ax)
+        ax.set_title(title)
+        ax.tick_params(labelsize=8)
+        figure.tight_layout()
+        buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 

@@ -29,7 +29,15 @@ from service.index.matcher import Matcher
 from service.kpis import metrics
 from service.kpis.facts import load_facts
 from service.kpis.replay import replay
-from service.kpis.report import SHOWN, ReportData, render_csv, render_markdown, shown
+from service.kpis.report import (
+    SHOWN,
+    ReportData,
+    charts_png,
+    cjk_font,
+    render_csv,
+    render_markdown,
+    shown,
+)
 from service.settings import Settings
 
 DEMO = Path(__file__).resolve().parents[3] / "catalog" / "data" / "demo_catalog.yaml"
@@ -196,3 +204,17 @@ def test_exports_neither_run_formulas_nor_carry_html() -> None:
     assert "'=HYPERLINK(\"http://x\",\"y\")" in cells and "'=1+1" in cells
     markdown = render_markdown(data)
     assert "<img" not in markdown and "<b>" not in markdown and "&lt;img src=x" in markdown
+
+
+def test_charts_draw_japanese_names_with_a_japanese_font() -> None:
+    """花道ペイ in a chart: drawn with a font that has its glyphs (a missing glyph is a warning,
+    and warnings fail the tests), which is the CJK font the charts pick."""
+    from matplotlib import font_manager
+
+    values = metrics.compute(metrics.Facts(), PERIOD)
+    data = ReportData(period=PERIOD, totals=values, partners=[("花道ペイ", values)],
+                      months=[("2026-05", values)], gaps=[], threshold=0.034)
+    charts = charts_png(data)
+    assert len(charts) == 4 and all(png for _, png in charts)
+    path = font_manager.findfont(font_manager.FontProperties(family=cjk_font()))
+    assert "CJK" in path or "JP" in path or "Gothic" in path
