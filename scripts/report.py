@@ -11,7 +11,14 @@ import typer
 from models.glossary import Glossary
 from scripts.runtime import open_runtime
 from service.kpis.metrics import Period, default_period
-from service.kpis.report import FORMATS, MissingFont, build_report, default_out, render
+from service.kpis.report import (
+    FORMATS,
+    LANGUAGES,
+    MissingFont,
+    build_report,
+    default_out,
+    render,
+)
 
 
 def report(
@@ -20,10 +27,13 @@ def report(
     end: Annotated[str | None, typer.Option("--to", help="Last day, included (default: today)")] = None,
     fmt: Annotated[str, typer.Option("--format", help="html (with charts), md or csv")] = "html",
     out: Annotated[Path | None, typer.Option(help="Output file (default: named by the period)")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="ja (default) or en")] = "ja",
 ) -> None:
     """Write the partnership report for a period: HTML with inline PNG charts, Markdown or CSV."""
     if fmt not in FORMATS:
         raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="--format")
+    if lang not in LANGUAGES:
+        raise typer.BadParameter(f"one of {', '.join(LANGUAGES)}", param_hint="--lang")
     try:
         last = date.fromisoformat(end) if end else date.today()
         first = date.fromisoformat(start) if start else default_period(last).start
@@ -35,7 +45,7 @@ def report(
     runtime = open_runtime()
     glossary = Glossary.load(runtime.settings.glossary_path)
     with runtime.sessions() as session:
-        data = build_report(session, period, glossary, runtime.settings.gap_threshold)
+        data = build_report(session, period, glossary, runtime.settings.gap_threshold, language=lang)
     path = out or Path(default_out(fmt, period))
     try:
         text = render(data, fmt)

@@ -35,6 +35,64 @@ SHOWN = (  # (field, label); the order of every table
     ("csat", "CSAT (1-5)"),
 )
 PARTNER_COLUMNS = [f for f in SHOWN if f[0] != "active_partners"]
+LANGUAGES = ("ja", "en")
+# The report's words in Japanese (the default) and English; `SHOWN`'s labels are the English.
+WORDS: dict[str, dict[str, str]] = {
+    "ja": {
+        "partner_sourced_revenue": "紹介経由の売上", "introductions": "紹介数", "adoptions": "採用数",
+        "adoption_rate": "採用率", "active_partners": "アクティブなパートナー",
+        "initiative_success_rate": "共同施策の成功率", "churn_rate": "解約率", "csat": "満足度（1〜5）",
+        "title": "パートナーシップ・レポート", "trends": "推移", "top": "上位パートナー",
+        "partner": "パートナー", "month": "月", "by_month": "月別", "kpi": "指標", "value": "値",
+        "gaps": "カバーできていない要望", "need": "要望", "requests": "件数", "why": "理由",
+        "examples": "例", "definitions": "定義",
+        "gaps_intro": "どのパートナーでも十分に満たせなかった要望（最良の関連度が {threshold} 未満、"
+                      "またはすべての候補が見送り）を、内容ごとにまとめました。",
+        "low_score": "関連度不足", "not_a_fit": "すべて見送り",
+        "chart_revenue": "月別の紹介経由売上", "chart_pair": "月別の紹介数と採用数",
+        "chart_rates": "月別の採用率と解約率", "chart_top": "期間の売上上位パートナー",
+    },
+    "en": {
+        **dict(SHOWN), "title": "Partnership report", "trends": "Trends", "top": "Top partners",
+        "partner": "Partner", "month": "Month", "by_month": "By month", "kpi": "KPI",
+        "value": "value", "gaps": "Coverage gaps", "need": "Need", "requests": "Requests",
+        "why": "Why", "examples": "Examples", "definitions": "Definitions",
+        "gaps_intro": "Requests no partner covers well (best relevance under {threshold}, or every "
+                      "candidate marked not a fit), grouped by what they ask.",
+        "low_score": "low relevance", "not_a_fit": "all not a fit",
+        "chart_revenue": "Partner-sourced revenue by month",
+        "chart_pair": "Introductions and adoptions by month",
+        "chart_rates": "Adoption and churn rate by month",
+        "chart_top": "Top partners by revenue in the period",
+    },
+}
+DEFINITIONS_JA = {
+    "partner_sourced_revenue": "紹介経由の売上（円）。一時金は、採用・稼働・解約のいずれかの紹介について、"
+    "稼働日（なければ採用日）が期間内なら1回数えます。月額は、期間と稼働期間（稼働月から解約月まで）が"
+    "重なる暦月ごとに数えます。",
+    "introductions": "期間内に提案された紹介の数（その後どうなったかを問いません）。",
+    "adoptions": "採用に至った紹介（現在、採用・稼働・解約のいずれか）のうち、採用日が期間内のもの。",
+    "adoption_rate": "採用数 ÷（採用数 ＋ 見送り数）。提案中のものは未決として除きます。決定がなければ –。",
+    "active_partners": "期間内に提案・採用・見送り・稼働・解約のあった紹介、または期間中に稼働していた紹介を"
+    "持つパートナーの数。",
+    "initiative_success_rate": "終了日が期間内の共同施策のうち、成功 ÷（成功 ＋ 失敗）。予定・実施中・中止は"
+    "除きます。",
+    "churn_rate": "期間内の解約数 ÷（期首に稼働中の数 ＋ 期間内に稼働した数）。",
+    "csat": "期間内に動きのあった、または稼働していた紹介の満足度（1〜5）の平均。",
+}
+
+
+def word(data: ReportData, key: str, **values: object) -> str:
+    text = WORDS.get(data.language, WORDS["ja"])[key]
+    return text.format(**values) if values else text
+
+
+def definition(data: ReportData, name: str) -> str:
+    """A KPI's definition in the report's language (the English from its function's docstring,
+    its code names without backticks)."""
+    if data.language == "ja":
+        return DEFINITIONS_JA[name]
+    return metrics.definitions()[name].replace("`", "")
 
 
 @dataclass(frozen=True)
@@ -45,11 +103,12 @@ class ReportData:
     months: list[tuple[str, KpiValues]]  # ("2026-04", KPIs of that month within the period)
     gaps: list[dict[str, object]]
     threshold: float
+    language: str = "ja"
 
 
 def build_report(
     session: Session, period: Period, glossary: Glossary, threshold: float,
-    top: int = TOP_PARTNERS,
+    top: int = TOP_PARTNERS, language: str = "ja",
 ) -> ReportData:
     facts = load_facts(session)
     partners = list(metrics.per_partner(facts, period).items())[:top]
@@ -62,7 +121,7 @@ def build_report(
         partners=[(facts.names.get(pid, pid), values) for pid, values in partners],
         months=[(f"{m.start:%Y-%m}", metrics.compute(facts, m)) for m in period.months()],
         gaps=[gap_analysis.summary(g, examples=3) for g in groups[:15]],
-        threshold=threshold,
+        threshold=threshold, language=language,
     )
 
 
@@ -99,30 +158,29 @@ td.n{text-align:right}.cards{display:flex;flex-wrap:wrap;gap:12px}
 
 def render_html(data: ReportData) -> str:
     e = html.escape
-    definitions = metrics.definitions()
     cards = "".join(
-        f'<div class="card" title="{e(definitions.get(name, ""))}">{e(label)}'
+        f'<div class="card" title="{e(definition(data, name))}">{e(word(data, name))}'
         f'<b class="kpi" data-kpi="{name}">{e(shown(name, getattr(data.totals, name)))}</b></div>'
-        for name, label in SHOWN
+        for name, _ in SHOWN
     )
     charts = "".join(
         f'<figure><img alt="{e(title)}" src="data:image/png;base64,{png}"></figure>'
         for title, png in charts_png(data)
     )
+    title = f"{word(data, 'title')} {data.period.start} – {data.period.end}"
     parts = [
-        f"<!doctype html><html lang=en><meta charset=utf-8><title>Partnership report "
-        f"{data.period.start} – {data.period.end}</title><style>{STYLE}</style>",
-        f"<h1>Partnership report {data.period.start} – {data.period.end}</h1>",
-        f'<div class="cards">{cards}</div>', "<h2>Trends</h2>", charts,
-        "<h2>Top partners</h2>", _html_table(
-            ["Partner", *(label for _, label in PARTNER_COLUMNS)],
+        f"<!doctype html><html lang={data.language}><meta charset=utf-8><title>{e(title)}"
+        f"</title><style>{STYLE}</style>",
+        f"<h1>{e(title)}</h1>",
+        f'<div class="cards">{cards}</div>', f"<h2>{e(word(data, 'trends'))}</h2>", charts,
+        f"<h2>{e(word(data, 'top'))}</h2>", _html_table(
+            [word(data, "partner"), *(word(data, f) for f, _ in PARTNER_COLUMNS)],
             [[name, *(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)]
              for name, v in data.partners]),
-        f"<h2>Coverage gaps</h2><p>Requests no partner covers well (best relevance under "
-        f"{data.threshold}, or every candidate marked not a fit), grouped by what they ask.</p>",
-        _html_table(["Need", "Requests", "Why", "Examples"], _gap_rows(data)),
-        "<h2>Definitions</h2><dl>" + "".join(
-            f"<dt>{e(label)}</dt><dd>{e(definitions.get(name, ''))}</dd>" for name, label in SHOWN
+        f"<h2>{e(word(data, 'gaps'))}</h2><p>{e(word(data, 'gaps_intro', threshold=data.threshold))}</p>",
+        _html_table([word(data, k) for k in ("need", "requests", "why", "examples")], _gap_rows(data)),
+        f"<h2>{e(word(data, 'definitions'))}</h2><dl>" + "".join(
+            f"<dt>{e(word(data, name))}</dt><dd>{e(definition(data, name))}</dd>" for name, _ in SHOWN
         ) + "</dl></html>",
     ]
     return "\n".join(parts)
@@ -143,7 +201,7 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
 def _gap_rows(data: ReportData) -> list[list[str]]:
     return [
         [str(g["label"]), str(g["requests"]),
-         ", ".join(f"{k} {v}" for k, v in dict(g["reasons"]).items()),  # type: ignore[call-overload]
+         ", ".join(f"{word(data, k)} {v}" for k, v in dict(g["reasons"]).items()),  # type: ignore[call-overload]
          " / ".join(g["queries"])]  # type: ignore[arg-type]
         for g in data.gaps
     ]
@@ -157,15 +215,15 @@ def charts_png(data: ReportData) -> list[tuple[str, str]]:
     labels = [month for month, _ in data.months]
     values = [v for _, v in data.months]
     charts: list[tuple[str, Callable[[Any], object]]] = [
-        ("Partner-sourced revenue by month",
+        (word(data, "chart_revenue"),
          lambda ax: _yen_bars(ax, labels, [v.partner_sourced_revenue for v in values])),
-        ("Introductions and adoptions by month", lambda ax: _pair(ax, labels, values)),
-        ("Adoption and churn rate by month", lambda ax: _rates(ax, labels, values)),
+        (word(data, "chart_pair"), lambda ax: _pair(ax, labels, values, data)),
+        (word(data, "chart_rates"), lambda ax: _rates(ax, labels, values, data)),
     ]
     if data.partners:
         names = [name[:28] for name, _ in reversed(data.partners)]
         revenue = [v.partner_sourced_revenue for _, v in reversed(data.partners)]
-        charts.append(("Top partners by revenue in the period",
+        charts.append((word(data, "chart_top"),
                        lambda ax: _yen_bars(ax, names, revenue, horizontal=True)))
     return [(title, _png(title, draw)) for title, draw in charts]
 
@@ -183,18 +241,18 @@ def _yen_bars(ax, labels: list[str], values: list[int], horizontal: bool = False
         ax.tick_params(axis="x", labelrotation=45)
 
 
-def _pair(ax, labels: list[str], values: list[KpiValues]) -> None:  # type: ignore[no-untyped-def]
+def _pair(ax, labels: list[str], values: list[KpiValues], data: ReportData) -> None:  # type: ignore[no-untyped-def]
     ax.tick_params(axis="x", labelrotation=45)
-    ax.plot(labels, [v.introductions for v in values], marker="o", label="introductions")
-    ax.plot(labels, [v.adoptions for v in values], marker="o", label="adoptions")
+    ax.plot(labels, [v.introductions for v in values], marker="o", label=word(data, "introductions"))
+    ax.plot(labels, [v.adoptions for v in values], marker="o", label=word(data, "adoptions"))
     ax.legend()
 
 
-def _rates(ax, labels: list[str], values: list[KpiValues]) -> None:  # type: ignore[no-untyped-def]
+def _rates(ax, labels: list[str], values: list[KpiValues], data: ReportData) -> None:  # type: ignore[no-untyped-def]
     for name in ("adoption_rate", "churn_rate"):
         series = [getattr(v, name) for v in values]
         ax.plot(labels, [float("nan") if s is None else s for s in series], marker="o",
-                label=name.replace("_", " "))
+                label=word(data, name))
     ax.set_ylim(0, 1)
     from matplotlib.ticker import PercentFormatter
 
@@ -251,25 +309,27 @@ def _png(title: str, draw: Callable[..., object]) -> str:
 
 
 def render_markdown(data: ReportData) -> str:
-    lines = [f"# Partnership report {data.period.start} – {data.period.end}", "",
-             "| KPI | value |", "| --- | ---: |"]
-    lines += [f"| {label} | {shown(name, getattr(data.totals, name))} |" for name, label in SHOWN]
-    lines += ["", "## Top partners", "",
-              "| Partner | " + " | ".join(label for _, label in PARTNER_COLUMNS) + " |",
+    w = lambda key: word(data, key)  # noqa: E731
+    lines = [f"# {w('title')} {data.period.start} – {data.period.end}", "",
+             f"| {w('kpi')} | {w('value')} |", "| --- | ---: |"]
+    lines += [f"| {w(name)} | {shown(name, getattr(data.totals, name))} |" for name, _ in SHOWN]
+    lines += ["", f"## {w('top')}", "",
+              f"| {w('partner')} | " + " | ".join(w(f) for f, _ in PARTNER_COLUMNS) + " |",
               "| --- |" + " ---: |" * len(PARTNER_COLUMNS)]
     lines += [
         f"| {_md(name)} | " + " | ".join(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)
         + " |" for name, v in data.partners
     ]
-    lines += ["", "## By month", "", "| Month | " + " | ".join(label for _, label in SHOWN) + " |",
+    lines += ["", f"## {w('by_month')}", "", f"| {w('month')} | " + " | ".join(w(f) for f, _ in SHOWN) + " |",
               "| --- |" + " ---: |" * len(SHOWN)]
     lines += [f"| {month} | " + " | ".join(shown(f, getattr(v, f)) for f, _ in SHOWN) + " |"
               for month, v in data.months]
-    lines += ["", "## Coverage gaps", "", "| Need | Requests | Why | Examples |",
+    lines += ["", f"## {w('gaps')}", "",
+              f"| {w('need')} | {w('requests')} | {w('why')} | {w('examples')} |",
               "| --- | ---: | --- | --- |"]
     lines += [f"| {' | '.join(_md(c) for c in row)} |" for row in _gap_rows(data)]
-    lines += ["", "## Definitions", ""]
-    lines += [f"- **{label}**: {metrics.definitions()[name]}" for name, label in SHOWN]
+    lines += ["", f"## {w('definitions')}", ""]
+    lines += [f"- **{w(name)}**: {definition(data, name)}" for name, _ in SHOWN]
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from service.kpis.report import (
     charts_png,
     cjk_font,
     render_csv,
+    render_html,
     render_markdown,
     shown,
 )
@@ -125,11 +127,13 @@ def test_demo_data_is_plausible_and_idempotent(
         assert 0 < result[side]["ndcg@10"] <= 1 and 0 < result[side]["mrr@10"] <= 1
 
 
-def run_report(url: str, fmt: str, out: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def run_report(
+    url: str, fmt: str, out: Path, monkeypatch: pytest.MonkeyPatch, lang: str = "en"
+) -> str:
     monkeypatch.setenv("PARTNERMATCH_DATABASE_URL", url)
     result = CliRunner().invoke(
         cli, ["report", "--from", str(PERIOD.start), "--to", str(PERIOD.end), "--format", fmt,
-              "--out", str(out)],
+              "--out", str(out), "--lang", lang],
     )
     assert result.exit_code == 0, result.output
     return out.read_text(encoding="utf-8")
@@ -218,3 +222,19 @@ def test_charts_draw_japanese_names_with_a_japanese_font() -> None:
     assert len(charts) == 4 and all(png for _, png in charts)
     path = font_manager.findfont(font_manager.FontProperties(family=cjk_font()))
     assert "CJK" in path or "JP" in path or "Gothic" in path
+
+
+def test_the_report_speaks_japanese_unless_asked_otherwise() -> None:
+    values = metrics.compute(metrics.Facts(), PERIOD)
+    gaps = [{"label": "ペット", "requests": 2, "reasons": {"low_score": 1, "not_a_fit": 1},
+             "queries": ["ペットの相談"]}]
+    japanese = ReportData(period=PERIOD, totals=values, partners=[("花道ペイ", values)],
+                          months=[("2026-05", values)], gaps=gaps, threshold=0.034)
+    page, markdown = render_html(japanese), render_markdown(japanese)
+    for text in (page, markdown):
+        assert "パートナーシップ・レポート" in text and "紹介数" in text and "定義" in text
+        assert "関連度不足 1" in text and "すべて見送り 1" in text
+        assert "low_score" not in text and "not_a_fit" not in text and "`" not in text
+    english = render_markdown(replace(japanese, language="en"))
+    assert "Partnership report" in english and "low relevance 1" in english and "`" not in english
+
