@@ -1,6 +1,7 @@
 """The API docs (Swagger UI at /docs, ReDoc at /redoc) served from files installed with the
-project: an intranet has no CDN. Swagger UI comes from the swagger-ui-bundle package, ReDoc's
-standalone script is vendored under `static/redoc/` (MIT, its licence beside it)."""
+project: an intranet has no CDN. Both are vendored from npm under `static/` with their licences:
+Swagger UI 5 (`swagger-ui-dist`, Apache-2.0; version 4, which PyPI's swagger-ui-bundle ships,
+cannot read the OpenAPI 3.1 FastAPI writes) and ReDoc's standalone script (MIT)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
-REDOC = Path(__file__).parent / "static" / "redoc"
+STATIC = Path(__file__).parent / "static"
+SWAGGER_UI, REDOC = STATIC / "swagger-ui", STATIC / "redoc"
 SWAGGER_FILES = "/docs/files"
 REDOC_FILES = "/redoc/files"
 
 
 def install(app: FastAPI) -> None:
     """Serve /docs and /redoc and their files; the app is made with docs_url=redoc_url=None."""
-    app.mount(SWAGGER_FILES, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+    app.mount(SWAGGER_FILES, StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
     app.mount(REDOC_FILES, StaticFiles(directory=REDOC), name="redoc")
     openapi, title = app.openapi_url or "/openapi.json", app.title
 
