@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -78,10 +78,14 @@ def backup(database: Engine, path: Path) -> BackupReport:
 
 
 def restore(
-    database: Engine, path: Path, force: bool = False, revive_keys: bool = False
+    database: Engine, path: Path, force: bool = False, revive_keys: bool = False,
+    progress: Callable[[str, int, int], None] = lambda stage, done, total: None,
 ) -> BackupReport:
-    """Load a backup into a database at the file's schema revision, all or nothing."""
+    """Load a backup into a database at the file's schema revision, all or nothing; `progress`
+    is told the rows written so far."""
     header, rows = _read(path)
+    written = 0
+    progress("restoring rows", written, len(rows))
     counts = {table.name: 0 for table in tables()}
     with database.begin() as connection:
         _check_revision(connection, header, path)
@@ -102,6 +106,8 @@ def restore(
             if decoded:
                 connection.execute(insert(table), decoded)
             counts[name] += len(decoded)
+            written += len(batch)
+            progress("restoring rows", written, len(rows))
         if not revive_keys:
             _keep_revoked(connection, revoked)
         _reset_sequences(connection)

@@ -8,10 +8,12 @@ between worker processes, and a crash loses at most the batch being written.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ class EmbeddingStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
         self._lock = threading.Lock()
+        self._encoding, self._encoding_lock = threading.Lock(), self.path.with_name(f"{self.path.name}.lock")
         with self._lock, self._connection as connection:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(
@@ -59,6 +62,17 @@ class EmbeddingStore:
         with self._lock, self._connection as connection:
             connection.executemany("INSERT OR REPLACE INTO embedding VALUES (?, ?, ?)", rows)
 
+    @contextmanager
+    def encoding(self) -> Iterator[None]:
+        """Held while a batch is encoded: one encoder at a time per store, across the threads
+        of a process (a lock) and its processes (a file lock beside the store)."""
+        with self._encoding, open(self._encoding_lock, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def close(self) -> None:
         with self._lock:
             self._connection.close()
@@ -81,14 +95,22 @@ class CachedEmbedder:
         found = self.store.get(self.name, list(dict.fromkeys(keys)), self.dimension)
         missing = list(dict.fromkeys(k for k in keys if k not in found))
         text_of = dict(zip(keys, texts, strict=True))
-        self.encoded += len(missing)
-        self.reused += len(keys) - len(missing)
-        # Stored batch by batch: a build killed midway keeps what it had encoded.
+        encoded = 0
+        # Stored batch by batch: a build killed midway keeps what it had encoded. Each batch is
+        # encoded under the store's lock, and looked up again once it is held: two processes
+        # building at once (a server following a command's import) never encode a text twice.
         for start in range(0, len(missing), self.batch):
             batch = missing[start : start + self.batch]
-            vectors = self.embedder.encode_documents([text_of[k] for k in batch])
-            self.store.put(self.name, batch, vectors)
-            found.update(zip(batch, vectors, strict=True))
+            with self.store.encoding():
+                found.update(self.store.get(self.name, batch, self.dimension))
+                todo = [key for key in batch if key not in found]
+                if todo:
+                    vectors = self.embedder.encode_documents([text_of[k] for k in todo])
+                    self.store.put(self.name, todo, vectors)
+                    found.update(zip(todo, vectors, strict=True))
+            encoded += len(todo)
+        self.encoded += encoded
+        self.reused += len(keys) - encoded
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for row, key in enumerate(keys):
             out[row] = found[key]

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from catalog.backup import BackupError
 from catalog.backup import backup as write_backup
 from catalog.backup import restore as read_backup
+from scripts.progress import ProgressBars
 from scripts.runtime import cli_actor, open_runtime
 from service.audit import audit
 from service.index.matcher import Matcher
@@ -38,15 +40,17 @@ def restore(
     ] = False,
 ) -> None:
     """Restore a backup in one transaction, then rebuild the index from the restored catalog."""
-    runtime = open_runtime()
-    try:
-        report = read_backup(runtime.database, file, force=force, revive_keys=revive_keys)
-    except BackupError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
-    with runtime.transaction() as session:
-        audit(session, cli_actor(), "restore", "database", file.name,
-              {"file": str(file), "rows": report.total, "revive_keys": revive_keys})
-    partners = Matcher(runtime.settings, runtime.sessions).rebuild()
+    with ProgressBars(Console(stderr=True)) as progress:
+        runtime = open_runtime(progress=progress)
+        try:
+            report = read_backup(runtime.database, file, force=force, revive_keys=revive_keys,
+                                 progress=progress)
+        except BackupError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(2) from None
+        with runtime.transaction() as session:
+            audit(session, cli_actor(), "restore", "database", file.name,
+                  {"file": str(file), "rows": report.total, "revive_keys": revive_keys})
+        partners = Matcher(runtime.settings, runtime.sessions, progress=progress).rebuild()
     typer.echo(json.dumps({"file": str(file), "rows": report.rows, "total": report.total,
                            "indexed_partners": partners}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from scripts import console_bench, demo_data, feedback_replay, report, slack_try
 from scripts import evaluate as evaluate_command
 from scripts import keys as keys_command
 from scripts import load as load_command
+from scripts.progress import ProgressBars
 from scripts.runtime import cli_actor, open_runtime
 from service.index.matcher import Matcher, make_matching_engine
 from service.partners.imports import import_records
@@ -43,37 +45,59 @@ app.command("console-bench")(console_bench.console_bench)
 console = Console(stderr=True)
 
 
-def _run_import(load, files: list[Path], source: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    """Read, then write everything in one transaction (audited); refresh the index."""
-    runtime = open_runtime()
-    try:
-        with console.status("reading…"):
-            source_name, records, notes = load()
-        with runtime.transaction() as session, console.status(f"importing {len(records)} partners…"):
-            report: ImportReport = import_records(
-                session, cli_actor(), source or source_name, [str(f) for f in files], records, notes)
-    except ImportFailed as failure:
-        console.print(f"[red]{failure}[/red]")
-        raise typer.Exit(2) from None
-    typer.echo(json.dumps(report.as_dict()))
-    with console.status("bringing the index up to date…"):
-        runtime.matcher.sync()
-    matcher = runtime.matcher
-    console.print(f"index: {matcher.engine.count()} partners, generation {matcher.generation}")
+def _run_import(load, files: list[Path], source: str | None = None, as_json: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Read, then write everything in one transaction (audited); refresh the index, showing its
+    progress; end with a one-line summary (or the counts as JSON)."""
+    started = time.monotonic()
+    with ProgressBars(console) as progress:
+        runtime = open_runtime(progress=progress)
+        try:
+            with console.status("reading…"):
+                source_name, records, notes = load()
+            with runtime.transaction() as session, console.status(f"importing {len(records)} partners…"):
+                report: ImportReport = import_records(
+                    session, cli_actor(), source or source_name, [str(f) for f in files], records, notes)
+        except ImportFailed as failure:
+            console.print(f"[red]{failure}[/red]")
+            raise typer.Exit(2) from None
+        matcher = runtime.matcher  # brought up to date with the import (encoding what is new)
+    if as_json:
+        typer.echo(json.dumps({**report.as_dict(), "indexed_partners": matcher.engine.count(),
+                               "generation": matcher.generation}))
+        return
+    typer.echo(_import_summary(source or source_name, report, matcher.engine.count(),
+                               time.monotonic() - started))
+
+
+def _import_summary(source: str, report: ImportReport, indexed: int, seconds: float) -> str:
+    counts = [f"{report.created:,} created", f"{report.updated:,} updated",
+              f"{report.skipped:,} unchanged"]
+    counts += [f"{report.rejected:,} rejected"] if report.rejected else []
+    notes = report.notes_created + report.notes_updated
+    noted = f"; notes: {report.notes_created:,} created, {report.notes_updated:,} updated" if notes else ""
+    partners = "partner" if indexed == 1 else "partners"
+    return (f"imported {source}: {', '.join(counts)}{noted}; the index holds {indexed:,} {partners} "
+            f"({seconds:,.0f} s)")
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the counts as JSON")]
 
 
 @import_app.command("shopify-appstore")
 def import_shopify(
     folder: Annotated[Path, typer.Argument(help="Folder of the App Store CSV export")],
+    as_json: JsonOption = False,
 ) -> None:
     """Import the Shopify App Store data set (apps, categories, benefits, plans)."""
     from catalog.importers.shopify import SOURCE, read_appstore
 
-    _run_import(lambda: (SOURCE, read_appstore(folder), []), [folder])
+    _run_import(lambda: (SOURCE, read_appstore(folder), []), [folder], as_json=as_json)
 
 
 @import_app.command("catalog")
-def import_catalog(path: Annotated[Path, typer.Argument(help="A catalog file (YAML or JSON)")]) -> None:
+def import_catalog(
+    path: Annotated[Path, typer.Argument(help="A catalog file (YAML or JSON)")], as_json: JsonOption = False,
+) -> None:
     """Import a catalog file in the project's own format (catalog/schema/catalog.schema.json)."""
     from catalog.importers.native import read_catalog
 
@@ -81,7 +105,7 @@ def import_catalog(path: Annotated[Path, typer.Argument(help="A catalog file (YA
         source, records = read_catalog(path)
         return source, records, []
 
-    _run_import(load, [path])
+    _run_import(load, [path], as_json=as_json)
 
 
 @import_app.command("csv")
@@ -89,6 +113,7 @@ def import_csv(
     partners: Annotated[Path | None, typer.Option(help="Partners CSV")] = None,
     notes: Annotated[Path | None, typer.Option(help="Negotiation notes CSV")] = None,
     source: Annotated[str, typer.Option(help="Source name the rows belong to")] = "csv",
+    as_json: JsonOption = False,
 ) -> None:
     """Import partners and/or negotiation notes from spreadsheet CSV files."""
     from catalog.importers.spreadsheet import read_notes_csv, read_partners_csv
@@ -103,15 +128,17 @@ def import_csv(
         ),
         [path for path in (partners, notes) if path],
         source,
+        as_json,
     )
 
 
 @index_app.command("build")
 def index_build() -> None:
     """Rebuild the index from the database."""
-    runtime = open_runtime()
-    matcher = Matcher(runtime.settings, runtime.sessions)  # not started: no load before the build
-    count = matcher.rebuild()
+    with ProgressBars(console) as progress:
+        runtime = open_runtime(progress=progress)
+        matcher = Matcher(runtime.settings, runtime.sessions, progress=progress)  # not started: no load
+        count = matcher.rebuild()
     typer.echo(json.dumps({"partners": count, "generation": matcher.generation}))
 
 

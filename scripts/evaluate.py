@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from sqlalchemy import select
 
 from catalog.tables import Partner
 from models.evaluation import Row, format_table, kept, parity, qrels_from_rows, rows_of
 from models.evaluation import evaluate as run_evaluation
+from models.progress import Progress
+from scripts.progress import ProgressBars
 from scripts.runtime import Runtime, open_runtime, scratch_runtime
 from service.partners.imports import import_records
 
@@ -53,12 +56,14 @@ def evaluate(
     intent_rows, qrel_rows = _read_jsonl(intents), qrels_from_rows(_read_jsonl(qrels))
     timings: list[float] = []
     with ExitStack() as stack:
-        runtime = stack.enter_context(_dataset(data)) if data else open_runtime()
+        progress = stack.enter_context(ProgressBars(Console(stderr=True)))
+        runtime = (stack.enter_context(_dataset(data, progress)) if data
+                   else open_runtime(progress=progress))
         reports = {mode: _run(runtime, mode, intent_rows, qrel_rows, timings) for mode in RUN_ORDER}
         rows = [row for mode in MODES for row in rows_of(mode, reports[mode])]
         summary: dict[str, Any] = {"catalog_partners": runtime.matcher.engine.count()}
         if variant:
-            variant_runtime = stack.enter_context(_dataset(variant))
+            variant_runtime = stack.enter_context(_dataset(variant, progress))
             reports[VARIANT] = _run(variant_runtime, "full", intent_rows, qrel_rows, timings)
             rewritten = _rewritten(runtime, variant_runtime)
             rows += _variant_rows(reports["full"], reports[VARIANT], qrel_rows, rewritten)
@@ -91,8 +96,13 @@ def _run(
     matcher = runtime.matcher
     with runtime.sessions() as session:
         external = dict(session.execute(select(Partner.id, Partner.external_id)).tuples().all())
+    stage, asked = f"asking ({mode}, {'/'.join(wordings)})", [0]
+    judged = [intent for intent in intents if any(g >= 1 for g in qrels.get(intent["id"], {}).values())]
+    total = sum(1 for intent in judged for wording in wordings if intent.get(wording))
 
     def search(query: str) -> list[str]:
+        asked[0] += 1
+        runtime.progress(stage, min(asked[0], total), total)
         started = time.perf_counter()
         result = matcher.search(query, 50, None, mode=mode)
         if mode == "full":
@@ -114,12 +124,12 @@ def _variant_rows(
 
 
 @contextmanager
-def _dataset(folder: Path) -> Iterator[Runtime]:
+def _dataset(folder: Path, progress: Progress) -> Iterator[Runtime]:
     """A runtime over a data-set folder, imported into a temporary database and index."""
     from catalog.importers.shopify import SOURCE, read_appstore
 
     with tempfile.TemporaryDirectory(prefix="partnermatch-evaluate-") as scratch:
-        runtime = scratch_runtime(Path(scratch))
+        runtime = scratch_runtime(Path(scratch), progress=progress)
         with runtime.transaction() as session:
             import_records(session, "evaluate", SOURCE, [str(folder)], read_appstore(folder))
         yield runtime

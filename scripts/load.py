@@ -25,6 +25,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import typer
+from rich.console import Console
+
+from models.progress import Progress, no_progress
+from scripts.progress import ProgressBars
 
 QUERIES = (
     "定期購入を入れたい", "コンビニ決済と後払いに対応したい", "商品レビューを写真付きで集めたい",
@@ -198,7 +202,9 @@ class Workload:
         return self.client.patch(f"/v1/partners/{partner}", json={"rating": round(rng.uniform(3, 5), 1)})
 
 
-def run_load(config: LoadConfig, log: Callable[[str], None] = lambda _: None) -> LoadReport:
+def run_load(
+    config: LoadConfig, log: Callable[[str], None] = lambda _: None, progress: Progress = no_progress,
+) -> LoadReport:
     report = LoadReport()
     headers = {"Authorization": f"Bearer {config.key}"}
     limits = httpx.Limits(max_connections=config.concurrency + 2)
@@ -237,10 +243,13 @@ def run_load(config: LoadConfig, log: Callable[[str], None] = lambda _: None) ->
             args=(client, report, started, config.seconds * (config.reindex_at or 0), log))
         for thread in users + ([reindex] if config.reindex_at is not None else []):
             thread.start()
+        seconds = round(config.seconds)
         while any(t.is_alive() for t in users) and time.monotonic() < stop + config.timeout:
             memory.sample(time.monotonic() - started)
+            progress("load (seconds)", min(round(time.monotonic() - started), seconds), seconds)
             time.sleep(min(5.0, max(0.1, config.seconds / 20)))
         report.seconds = time.monotonic() - started
+        progress("load (seconds)", seconds, seconds)
         memory.sample(report.seconds)
         report.memory = memory.summary()
         if reindex.is_alive():  # bounded: after the wait the run ends, reindex done or not
@@ -386,7 +395,9 @@ def load(
                         rate=rate)
     targets = Targets(max_5xx_rate=max_5xx, max_memory_growth=max_memory_growth,
                       p99_ms={"recommend": p99_ms, "read": read_p99_ms, "write": write_p99_ms})
-    report = run_load(config, log=lambda line: typer.echo(line, err=True))
+    console = Console(stderr=True)
+    with ProgressBars(console) as progress:
+        report = run_load(config, log=lambda line: console.print(line, highlight=False), progress=progress)
     run = {"concurrency": concurrency, "rate": rate or "closed loop"}
     typer.echo(json.dumps({**run, **report.summary()}, ensure_ascii=False, indent=2))
     if report.reindex.get("status") == "unfinished":

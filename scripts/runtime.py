@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.db import open_database, session_factory, transaction, upgrade
+from models.progress import Progress, no_progress
 from service.http.observability import configure_logging
 from service.index.changes import follow_commits
 from service.index.matcher import EMBEDDINGS_FILE, Matcher
@@ -23,6 +24,7 @@ from service.settings import Settings
 class Runtime:
     settings: Settings
     database: Engine
+    progress: Progress = field(default=no_progress)  # what the index's builds report to
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -33,7 +35,7 @@ class Runtime:
     @cached_property
     def matcher(self) -> Matcher:
         """The engine with an index current for the catalog (loaded, or rebuilt when stale)."""
-        matcher = Matcher(self.settings, self.sessions)
+        matcher = Matcher(self.settings, self.sessions, progress=self.progress)
         matcher.start()
         return matcher
 
@@ -57,16 +59,18 @@ def cli_actor() -> str:
         return "cli"
 
 
-def open_runtime(settings: Settings | None = None) -> Runtime:
+def open_runtime(settings: Settings | None = None, progress: Progress = no_progress) -> Runtime:
     """Every command brings the database to the current schema first."""
     settings = settings or Settings()
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
     database = open_database(settings.database_url)
     upgrade(database)
-    return Runtime(settings=settings, database=database)
+    return Runtime(settings=settings, database=database, progress=progress)
 
 
-def scratch_runtime(folder: Path, settings: Settings | None = None) -> Runtime:
+def scratch_runtime(
+    folder: Path, settings: Settings | None = None, progress: Progress = no_progress,
+) -> Runtime:
     """A runtime over a database and index of their own in `folder`, sharing the settings' models
     and embedding cache: a catalog that repeats the main one's listings encodes none of them."""
     settings = settings or Settings()
@@ -74,4 +78,4 @@ def scratch_runtime(folder: Path, settings: Settings | None = None) -> Runtime:
     return open_runtime(settings.model_copy(update={
         "database_url": f"sqlite:///{folder / 'catalog.db'}", "index_dir": folder / "index",
         "embedding_cache_path": cache,
-    }))
+    }), progress)

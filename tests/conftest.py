@@ -17,6 +17,7 @@ from catalog.db import open_database, session_factory, upgrade
 from models.embedders import make_embedder
 from models.engine import MatchingEngine
 from models.glossary import Glossary
+from models.progress import Progress, no_progress
 from service.app import create_app
 from service.index.matcher import Matcher
 from service.settings import Settings
@@ -78,9 +79,9 @@ def engine_parts() -> dict[str, Any]:
 
 
 @pytest.fixture
-def matcher_factory(engine_parts: dict[str, Any]) -> Callable[[Settings, Any], Matcher]:
-    def factory(settings: Settings, sessions: Any) -> Matcher:
-        return Matcher(settings, sessions, engine=MatchingEngine(**engine_parts))
+def matcher_factory(engine_parts: dict[str, Any]) -> Callable[..., Matcher]:
+    def factory(settings: Settings, sessions: Any, progress: Progress = no_progress) -> Matcher:
+        return Matcher(settings, sessions, engine=MatchingEngine(**engine_parts), progress=progress)
 
     return factory
 

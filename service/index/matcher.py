@@ -30,6 +30,7 @@ from models.embedding_cache import CachedEmbedder, EmbeddingStore
 from models.engine import EngineConfig, MatchingEngine, SearchResult
 from models.engine_store import SavedVersion, current_version
 from models.glossary import Glossary
+from models.progress import Progress, no_progress
 from models.vector_index import IndexMismatch
 from service.index.documents import partner_document
 from service.index.view_cache import PartnerViews
@@ -50,9 +51,11 @@ class Matcher:
         settings: Settings,
         sessions: sessionmaker[Session],
         engine: MatchingEngine | None = None,
+        progress: Progress = no_progress,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.progress = progress  # what builds and large updates report to (a command's bars)
         self.engine = engine or make_matching_engine(settings)
         self.views = PartnerViews()  # what recommendations show of partners, per generation
         self.generation = -1

@@ -1,5 +1,8 @@
 """Document embeddings reused by (model, text) across builds and processes."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from models.embedding_cache import CachedEmbedder, EmbeddingStore
@@ -31,3 +34,28 @@ def test_another_model_or_dimension_does_not_reuse_vectors(tmp_path):
     # Queries are never stored: they pass straight to the model.
     CachedEmbedder(other_model, store).encode_queries(["gift wrapping"])
     assert other_model.calls == 2
+
+
+def test_two_builders_sharing_a_store_never_encode_a_text_twice(tmp_path):
+    """A server following a command's import encodes the same listings at the same time: each
+    batch is encoded under the store's file lock and looked up again once it is held."""
+    texts = [f"listing {n}" for n in range(40)]
+    first, second = SlowHashEmbedder(), SlowHashEmbedder()
+    builders = [CachedEmbedder(inner, EmbeddingStore(tmp_path / "embeddings.sqlite"), batch=4)
+                for inner in (first, second)]  # two stores on one file: two processes
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda builder: builder.encode_documents(texts), builders))
+    assert first.texts + second.texts == 40  # every text once, by one of them
+    np.testing.assert_allclose(results[0], results[1])
+    assert builders[0].encoded + builders[1].encoded == 40
+
+
+class SlowHashEmbedder(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts = 0
+
+    def encode_documents(self, texts):
+        self.texts += len(texts)
+        time.sleep(0.01)  # long enough for the other builder to want the same batch
+        return super().encode_documents(texts)

@@ -43,13 +43,19 @@ def test_an_import_is_audited_with_its_files_and_counts(
     handlers, level = root.handlers[:], root.level
     try:  # the CLI configures logging for its process; put the test's back afterwards
         done = CliRunner().invoke(cli, ["import", "csv", "--partners", str(partners),
-                                        "--notes", str(notes)])
+                                        "--notes", str(notes), "--json"])
+        again = CliRunner().invoke(cli, ["import", "csv", "--partners", str(partners)])
     finally:
         root.handlers[:], root.level = handlers, level
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["created"] == 1
+    assert json.loads(done.stdout)["indexed_partners"] == 1
+    # Without --json, one line a person reads
+    assert again.stdout.splitlines()[-1].startswith(
+        "imported csv: 0 created, 0 updated, 1 unchanged; the index holds 1 partner (")
     with session_factory(database)() as session:
-        row = session.scalars(select(AuditEntry).where(AuditEntry.action == "import")).one()
+        row, _ = session.scalars(  # the second import (nothing changed) is audited too
+            select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.id)).all()
     assert row.actor.startswith("cli") and row.entity_id == "csv"
     assert row.changes["files"] == [str(partners), str(notes)]
     assert (row.changes["created"], row.changes["notes_created"]) == (1, 1)
