@@ -21,7 +21,7 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +41,7 @@ from models.glossary import Expansion, Glossary
 from models.lexical import FIELD_WEIGHTS, LexicalIndex, analysis_fingerprint, document_tokens
 from models.lru import LruCache
 from models.need import need_of
+from models.progress import Progress, no_progress
 from models.ranking import (
     PRIOR_BAND,
     RRF_K,
@@ -67,6 +68,8 @@ from models.vector_index import IndexMismatch, VectorIndex, write_files
 Mode = Literal["full", "bm25", "dense"]
 CHANNELS = ("bm25", "dense", "multilingual")
 LEXICAL_DIR = "lexical"
+ENCODE_BATCH = 256  # listings encoded between two progress reports (and two installs by `fill`)
+ENCODE_STAGE, FILL_STAGE = "encoding listings", "encoding listings (searchable by keyword meanwhile)"
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,10 @@ class SearchResult:
     language: Language
     expansion: list[str]
     candidates: list[Match]
+    # The channels that ranked: all of them, or while listings' vectors are still being
+    # encoded (`MatchingEngine.pending`), the keyword channel and those with vectors so far.
+    channels: tuple[str, ...] = ()
+    complete: bool = True  # every listing had every channel's vector
 
 
 class MatchingEngine:
@@ -158,6 +165,9 @@ class MatchingEngine:
         # Whole answers of this index: a PM's repeated question, a Slack button's re-run. Stored
         # and emptied under `_lock`, so no answer of a replaced index outlives the change.
         self._results: LruCache[SearchResult] = LruCache(max(1, self.config.results_cache_size))
+        # Listings installed before their vectors (a large build or change, made searchable by
+        # keyword at once): `fill` encodes them, batch by batch, in the caller's thread.
+        self._pending: dict[str, None] = {}
         self._lock = threading.RLock()  # index mutations vs searches; encoding stays outside
         # One change at a time: each makes its new BM25 index (an overlay, or now and then a
         # rebuild) from the last one's before taking `_lock` for the swap, so searches never wait.
@@ -172,18 +182,57 @@ class MatchingEngine:
         with self._lock:
             return set(self._documents)
 
-    def build(self, documents: Iterable[Document]) -> None:
+    def pending(self) -> int:
+        """Listings searchable by keyword whose vectors are not encoded yet."""
+        with self._lock:
+            return len(self._pending)
+
+    def build(
+        self, documents: Iterable[Document], progress: Progress = no_progress, vectors: bool = True,
+    ) -> None:
+        """Index these documents afresh. With `vectors=False` they are searchable by keyword as
+        soon as this returns, and the vector channels wait for `fill`."""
         shared = SharedValues()
         documents = [shared.document(document) for document in documents]
-        vectors = self._encode_documents(documents)
+        encoded = self._encode_documents(documents, progress) if vectors else None
         fresh = {c: VectorIndex(i.dimension, i.graph_from) for c, i in self._vectors.items()}
-        for channel, index in fresh.items():
-            index.build([d.id for d in documents], vectors[channel])
-        self._install(documents, fresh)
+        if encoded is not None:
+            for channel, index in fresh.items():
+                index.build([d.id for d in documents], encoded[channel])
+        self._install(documents, fresh, pending=encoded is None)
 
-    def upsert(self, documents: Iterable[Document]) -> None:
+    def fill(self, progress: Progress = no_progress, batch: int = ENCODE_BATCH) -> int:
+        """Encode the pending listings batch by batch, each searchable by every channel as soon
+        as its batch is in; returns how many were encoded. A listing changed or removed meanwhile
+        is left to the change (its batch's vectors are dropped)."""
+        done, total = 0, self.pending()
+        while True:
+            with self._lock:
+                documents = [self._documents[i] for i in list(self._pending)[:batch]]
+            if not documents:
+                progress(FILL_STAGE, total, total)
+                self._graph_when_large()
+                return done
+            progress(FILL_STAGE, min(done, total), max(total, done))
+            encoded = self._encode_documents(documents)
+            with self._writing, self._lock:
+                current = [i for i, d in enumerate(documents)
+                           if self._documents.get(d.id) is d and d.id in self._pending]
+                ids = [documents[i].id for i in current]
+                for channel, index in self._vectors.items():
+                    index.add(ids, encoded[channel][current])
+                for doc_id in [d.id for d in documents]:
+                    self._pending.pop(doc_id, None)
+                self._results.clear()
+            done += len(documents)
+
+    def upsert(
+        self, documents: Iterable[Document], progress: Progress = no_progress, vectors: bool = True,
+    ) -> None:
+        """Add or replace documents; with `vectors=False`, searchable by keyword at once and by
+        the vector channels after `fill`."""
         documents = list(documents)
-        vectors = self._encode_documents(documents)
+        encoded = self._encode_documents(documents, progress) if vectors else None
         ids = [d.id for d in documents]
         with self._writing:
             concepts = {document.id: self._concepts_of(document) for document in documents}
@@ -199,7 +248,15 @@ class MatchingEngine:
                 self._register(documents, concepts)
                 self._lexical = lexical
                 for channel, index in self._vectors.items():
-                    index.add(ids, vectors[channel])
+                    if encoded is None:
+                        index.delete(ids)
+                    else:
+                        index.add(ids, encoded[channel])
+                for doc_id in ids:
+                    if encoded is None:
+                        self._pending[doc_id] = None
+                    else:
+                        self._pending.pop(doc_id, None)
 
     def remove(self, ids: Collection[str]) -> None:
         with self._writing:
@@ -211,6 +268,8 @@ class MatchingEngine:
                 self._lexical = lexical
                 for index in self._vectors.values():
                     index.delete(ids)
+                for doc_id in ids:
+                    self._pending.pop(doc_id, None)
 
     # -- searching -----------------------------------------------------------------------
     def search(
@@ -234,6 +293,8 @@ class MatchingEngine:
         with self._lock:
             rankings = self._channel_rankings(need, expansion, mode, vectors, self._allowed(filters))
             result = self._ranked(need, expansion, rankings, top_k, mode, use_priors)
+            result = replace(result, complete=not self._pending, channels=tuple(
+                c for c in CHANNELS if c in rankings and (c == "bm25" or self._vectors[c].count())))
             if self.config.results_cache_size:
                 self._results.put(key, result)
             return result
@@ -328,10 +389,12 @@ class MatchingEngine:
         top_tokens = [self._listing_tokens(self._documents[doc_id]) for doc_id in top]
         terms = self._lexical.feedback_terms(top_tokens, config.feedback_terms, exclude=set(tokens))
         extra = {t: w * config.feedback_term_weight * len(tokens) for t, w in terms.items()}
-        moved = {
-            channel: rocchio(vector, self._vectors[channel].vectors(top), config.feedback_vector_weight)
-            for channel, vector in vectors.items()
-        }
+        moved = {}
+        for channel, vector in vectors.items():
+            index = self._vectors[channel]
+            encoded = [doc_id for doc_id in top if doc_id in index] if self._pending else top
+            moved[channel] = (rocchio(vector, index.vectors(encoded), config.feedback_vector_weight)
+                              if encoded else vector)
         return self._rank(tokens, moved, allowed, extra)
 
     def _rank(
@@ -438,6 +501,8 @@ class MatchingEngine:
         copied under the lock (the vectors' bytes, references to the rest, which changes replace
         rather than alter), and written after it: searches do not wait for the disk."""
         with self._lock:
+            if self._pending:
+                raise ValueError(f"{len(self._pending)} listings' vectors are still being encoded")
             vectors = {channel: index.dump(self._meta(channel, generation))
                        for channel, index in self._vectors.items()}
             lexical, concepts = self._lexical, dict(self._concepts)
@@ -509,16 +574,43 @@ class MatchingEngine:
                 "rendering": self.renderer.fingerprint}
 
     # -- internals -----------------------------------------------------------------------
-    def _encode_documents(self, documents: Sequence[Document]) -> dict[str, np.ndarray]:
-        vectors = {"dense": self.dense.encode_documents([self._dense_text(d) for d in documents])}
-        if self.multilingual is not None:
-            vectors["multilingual"] = self.multilingual.encode_documents(
-                [self._multilingual_text(d) for d in documents])
-        return vectors
+    def _encode_documents(
+        self, documents: Sequence[Document], progress: Progress = no_progress,
+    ) -> dict[str, np.ndarray]:
+        """Every channel's vectors of these documents, encoded batch by batch (progress told
+        after each)."""
+        parts: dict[str, list[np.ndarray]] = {channel: [] for channel in self._vectors}
+        progress(ENCODE_STAGE, 0, len(documents))
+        for start in range(0, len(documents), ENCODE_BATCH):
+            batch = documents[start : start + ENCODE_BATCH]
+            parts["dense"].append(self.dense.encode_documents([self._dense_text(d) for d in batch]))
+            if self.multilingual is not None:
+                parts["multilingual"].append(self.multilingual.encode_documents(
+                    [self._multilingual_text(d) for d in batch]))
+            progress(ENCODE_STAGE, start + len(batch), len(documents))
+        return {channel: (np.vstack(arrays) if arrays else
+                          np.zeros((0, self._vectors[channel].dimension), dtype=np.float32))
+                for channel, arrays in parts.items()}
+
+    def _graph_when_large(self) -> None:
+        """Vectors filled in batches go to an exact index; once whole, a channel of at least
+        `graph_from` listings is built again as a graph, as a build would have made it."""
+        with self._lock:
+            large = [(c, i) for c, i in self._vectors.items()
+                     if i.graph_from and not i.graph and i.count() >= i.graph_from]
+        for channel, index in large:
+            with self._writing:
+                ids = sorted(index.ids())
+                graph = VectorIndex(index.dimension, index.graph_from)
+                graph.build(ids, index.vectors(ids))
+                with self._lock:
+                    if self._vectors[channel] is index:
+                        self._vectors[channel] = graph
 
     def _install(
         self, documents: list[Document], vectors: dict[str, VectorIndex],
         concepts: dict[str, frozenset[str]] | None = None, lexical: LexicalIndex | None = None,
+        pending: bool = False,
     ) -> None:
         """Replace the whole index, with the concepts and BM25 index loaded beside the vectors
         or made here. The slow parts (glossary tagging, BM25) run before the lock, so searches
@@ -544,6 +636,7 @@ class MatchingEngine:
             self._documents = {document.id: document for document in documents}
             self._concepts, self._facets = concepts, facets
             self._lexical, self._vectors = lexical, vectors
+            self._pending = dict.fromkeys(d.id for d in documents) if pending else {}
 
     def _dense_text(self, document: Document) -> str:
         """MiniLM reads English only: a listing written (partly) in Japanese is encoded as its

@@ -72,6 +72,9 @@ class VectorIndex:
     def ids(self) -> set[str]:
         return set(self._int_of)
 
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._int_of
+
     def build(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         self.__init__(self.dimension, self.graph_from)  # type: ignore[misc]
         if self.graph_from and len(ids) >= self.graph_from:

@@ -20,7 +20,7 @@ from scripts import keys as keys_command
 from scripts import load as load_command
 from scripts.progress import ProgressBars
 from scripts.runtime import cli_actor, open_runtime
-from service.index.matcher import Matcher, make_matching_engine
+from service.index.matcher import Matcher, make_matching_engine, read_status
 from service.partners.imports import import_records
 from service.settings import Settings
 
@@ -155,10 +155,12 @@ def index_models() -> None:
 
 @catalog_app.command("stats")
 def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
-    """Counts of partners (by source), notes and introductions."""
+    """Counts of partners (by source), notes and introductions; and the index's last build or
+    background encoding as it stood (`index`: partners, vectors still pending, progress)."""
     runtime = open_runtime()
     with runtime.sessions() as session:
         result = catalog_stats(session)
+    result["index"] = read_status(runtime.settings.index_dir)
     if as_json:
         typer.echo(json.dumps(result))
     else:

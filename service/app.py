@@ -69,6 +69,7 @@ def _lifespan(settings: Settings, matcher_factory: MatcherFactory):  # type: ign
         app.state.database = database
         app.state.sessions = session_factory(database)
         app.state.matcher = matcher_factory(settings, app.state.sessions)
+        app.state.matcher.serve_keyword_first()
         # what a request, a Slack job or any other unit of work of this process commits
         follow_commits(app.state.sessions, app.state.matcher.refresh)
         await run_in_threadpool(app.state.matcher.start)

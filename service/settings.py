@@ -96,6 +96,13 @@ class Settings(BaseSettings):
         description="Answers kept per process for repeated questions (the same query, filters "
         "and count), dropped at any change to the index. 0: rank every request afresh.",
     )
+    index_keyword_first_from: int = Field(
+        default=1000, ge=0,
+        description="A served index's build or change of at least this many listings answers by "
+        "keyword as soon as it is read, and gains its vector channels as a background thread "
+        "encodes them (/readyz and `catalog stats --json` show how many are left). Commands "
+        "(import, index build) always wait for the whole index. 0: never.",
+    )
     index_poll_seconds: float = 1.0
     index_save_seconds: float = Field(
         default=300.0, ge=0,

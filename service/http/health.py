@@ -19,7 +19,9 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> dict[str, object]:
-    """The database answers and the index is loaded."""
+    """The database answers and the index is loaded: searchable, by keyword at least. While a
+    large catalog's vectors are encoded in the background, `vectors_pending` counts the listings
+    left and `complete` is false."""
     state = request.app.state
     try:
         with state.database.connect() as connection:
@@ -28,8 +30,7 @@ def readyz(request: Request) -> dict[str, object]:
         raise Unavailable("database unreachable") from error
     if not state.matcher.ready:
         raise Unavailable("index not ready")
-    return {"status": "ready", "partners": state.matcher.engine.count(),
-            "generation": state.matcher.generation}
+    return {"status": "ready", **state.matcher.status()}
 
 
 @router.get("/metrics", response_class=Response)
@@ -38,4 +39,5 @@ def metrics(request: Request) -> Response:
     state = request.app.state
     state.metrics.index_size.set(state.matcher.engine.count())
     state.metrics.index_generation.set(state.matcher.generation)
+    state.metrics.index_pending.set(state.matcher.engine.pending())
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -88,3 +88,8 @@ class Metrics:
             "partnermatch_index_generation", "Catalog generation of the index",
             registry=self.registry,
         )
+        self.index_pending = Gauge(
+            "partnermatch_index_vectors_pending",
+            "Partners searchable by keyword whose vectors are still being encoded",
+            registry=self.registry,
+        )

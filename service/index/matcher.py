@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import fcntl
 import gc
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -27,11 +29,11 @@ from catalog.repository import active_partner_ids, active_partners, adoption_rat
 from catalog.tables import Partner, utcnow
 from models.embedders import make_embedder
 from models.embedding_cache import CachedEmbedder, EmbeddingStore
-from models.engine import EngineConfig, MatchingEngine, SearchResult
+from models.engine import FILL_STAGE, EngineConfig, MatchingEngine, SearchResult
 from models.engine_store import SavedVersion, current_version
 from models.glossary import Glossary
 from models.progress import Progress, no_progress
-from models.vector_index import IndexMismatch
+from models.vector_index import IndexMismatch, write_atomic
 from service.index.documents import partner_document
 from service.index.view_cache import PartnerViews
 from service.settings import Settings
@@ -42,6 +44,7 @@ CLOCK_SLACK = timedelta(seconds=5)
 LOCK_FILE = ".lock"
 WARM_UP_QUERIES = ("partner search warm-up", "パートナー検索の準備")
 EMBEDDINGS_FILE = "embeddings.sqlite"
+STATUS_FILE = "status.json"  # the last build's or fill's progress, for `catalog stats`
 T = TypeVar("T")
 
 
@@ -56,6 +59,12 @@ class Matcher:
         self.settings = settings
         self.sessions = sessions
         self.progress = progress  # what builds and large updates report to (a command's bars)
+        # A serving process makes a large build or change searchable by keyword at once and
+        # encodes its vectors in the background (`serve_keyword_first`); a command waits for them.
+        self.keyword_first = False
+        self._filler: threading.Thread | None = None
+        self._fill_lock = threading.Lock()
+        self._status_written = 0.0
         self.engine = engine or make_matching_engine(settings)
         self.views = PartnerViews()  # what recommendations show of partners, per generation
         self.generation = -1
@@ -67,6 +76,18 @@ class Matcher:
     @property
     def ready(self) -> bool:
         return self.generation >= 0
+
+    def serve_keyword_first(self) -> None:
+        """From now on, a build or change of at least `index_keyword_first_from` listings answers
+        by keyword as soon as it is read, while a background thread encodes its vectors."""
+        self.keyword_first = True
+
+    def status(self) -> dict[str, object]:
+        """The index as /readyz and `catalog stats` show it: its size, and how many listings
+        still wait for their vectors (searchable by keyword meanwhile)."""
+        pending = self.engine.pending()
+        return {"partners": self.engine.count(), "generation": self.generation,
+                "vectors_pending": pending, "complete": pending == 0}
 
     def start(self) -> None:
         """Load the saved index and catch up with the catalog from where it was saved; rebuild
@@ -103,12 +124,17 @@ class Matcher:
             generation, documents = self._read(
                 lambda session: (current_generation(session), self._documents(session, None))
             )
-            self.engine.build(documents)
+            later = self._vectors_later(len(documents))
+            self.engine.build(documents, self._report, vectors=not later)
         with self._lock:
             self.generation = generation
             self._watermark = started - CLOCK_SLACK
-            self._save()
-            log.info("index built", extra={"generation": generation, "count": self.engine.count()})
+            if later:
+                self._fill_in_background()
+            else:
+                self._save()
+            log.info("index built", extra={"generation": generation, "count": self.engine.count(),
+                                           "vectors_pending": self.engine.pending()})
         _settle()
         return self.engine.count()
 
@@ -142,8 +168,8 @@ class Matcher:
         the folder and reach the same generations: the first to get there saves, once."""
         with self._lock:  # the generation and watermark the engine's index has reached
             generation, notes = self.generation, self._save_notes()
-            if generation <= self._saved_generation:
-                return
+            if generation <= self._saved_generation or self.engine.pending():
+                return  # saved already, or saved once the background encoding is done
         # Changes applied meanwhile are in the engine's copy too: they are newer than the
         # watermark, and a start from this save applies them again, which changes nothing.
         # This process's own writes do not wait for the disk.
@@ -173,7 +199,10 @@ class Matcher:
         if removed:
             self.engine.remove(removed)
         if changed:
-            self.engine.upsert(changed)
+            later = self._vectors_later(len(changed))
+            self.engine.upsert(changed, self._report, vectors=not later)
+            if later:
+                self._fill_in_background()
         self.generation = generation
         self._watermark = started - CLOCK_SLACK
         return True
@@ -208,6 +237,53 @@ class Matcher:
             log.exception("saved index unreadable; rebuilding")
             return None
 
+    def _vectors_later(self, count: int) -> bool:
+        threshold = self.settings.index_keyword_first_from
+        return self.keyword_first and threshold > 0 and count >= threshold
+
+    def _fill_in_background(self) -> None:
+        """One thread at a time encodes the pending listings; it ends only once it has seen
+        none left (under `_fill_lock`), so listings made pending meanwhile are never stranded."""
+        self._write_status(FILL_STAGE, 0, self.engine.pending(), force=True)
+        with self._fill_lock:
+            if self._filler is None:
+                self._filler = threading.Thread(target=self._fill, name="index-fill", daemon=True)
+                self._filler.start()
+
+    def _fill(self) -> None:
+        try:
+            while True:
+                self.engine.fill(self._report)
+                with self._fill_lock:
+                    if not self.engine.pending():
+                        self._filler = None
+                        break
+        except Exception:
+            with self._fill_lock:
+                self._filler = None
+            log.exception("encoding the index's vectors failed; the next change tries again")
+            return
+        log.info("index vectors encoded", extra={"count": self.engine.count()})
+        self.flush()
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        """Progress of a build or fill: to the command's bars, and every second or so to a
+        status file beside the index that `catalog stats` reads from another process."""
+        self.progress(stage, done, total)
+        self._write_status(stage, done, total, force=done >= total)
+
+    def _write_status(self, stage: str = "", done: int = 0, total: int = 0, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._status_written < 1.0:
+            return
+        self._status_written = now
+        status = {**self.status(), "stage": stage, "done": done, "total": total,
+                  "pid": os.getpid(), "at": utcnow().isoformat()}
+        try:
+            write_atomic(self.settings.index_dir / STATUS_FILE, json.dumps(status).encode())
+        except OSError:  # a status nobody may read is not worth failing a build for
+            log.warning("index status not written", exc_info=True)
+
     def _save(self) -> None:
         with index_folder_lock(self.settings.index_dir):
             self.engine.save(self.settings.index_dir, self.generation, self._save_notes())
@@ -232,6 +308,15 @@ class Matcher:
     def _documents(self, session: Session, since: datetime | None) -> list:  # type: ignore[type-arg]
         rates = adoption_rates(session) if self.settings.adoption_signal else {}
         return [partner_document(p, rates.get(p.id)) for p in active_partners(session, since)]
+
+
+def read_status(index_dir: Path) -> dict[str, object] | None:
+    """The status the last build or background encoding beside this index wrote; None if none."""
+    try:
+        status = json.loads((index_dir / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return status if isinstance(status, dict) else None
 
 
 @contextmanager

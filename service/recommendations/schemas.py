@@ -89,6 +89,9 @@ class RecommendationRead(BaseModel):
     language: str
     took_ms: float
     candidates: list[Candidate]
+    channels: list[str] = Field(description="The channels that ranked: bm25, dense, multilingual")
+    complete: bool = Field(description="False while a large catalog's vectors are still being "
+                           "encoded: listings not encoded yet were ranked by keyword only")
 
 
 # Feedback

@@ -66,7 +66,8 @@ def recommend(
     target.flush()
     took = round((time.perf_counter() - started) * 1000, 2)
     return RecommendationRead(
-        request_id=record.id, language=result.language, took_ms=took, candidates=candidates
+        request_id=record.id, language=result.language, took_ms=took, candidates=candidates,
+        channels=list(result.channels), complete=result.complete,
     )
 
 
