@@ -67,6 +67,8 @@ from models.vector_index import IndexMismatch, VectorIndex, write_files
 Mode = Literal["full", "bm25", "dense"]
 CHANNELS = ("bm25", "dense", "multilingual")
 LEXICAL_DIR = "lexical"
+# The terms of a listing that query BM25 for the listings like it (`MatchingEngine.similar`).
+SIMILAR_TERMS = 12
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,21 @@ class MatchingEngine:
             if self.config.results_cache_size:
                 self._results.put(key, result)
             return result
+
+    def similar(self, doc_id: str, top_k: int = 5) -> list[tuple[str, float]]:
+        """The listings most like an indexed one, itself left out, as (id, fused relevance): its
+        own stored vectors query each vector channel and its most typical terms query BM25,
+        every channel weighing the same. Empty for an id the index does not hold."""
+        with self._lock:
+            document = self._documents.get(doc_id)
+            if document is None:
+                return []
+            terms = self._lexical.feedback_terms([self._listing_tokens(document)], SIMILAR_TERMS)
+            vectors = {channel: index.vectors([doc_id]) for channel, index in self._vectors.items()}
+            rankings = self._rank(list(terms), vectors, None)
+        others = {channel: [i for i in ranking if i != doc_id] for channel, ranking in rankings.items()}
+        fused = fuse(others, dict.fromkeys(others, 1.0), self.config.rrf_k)
+        return [(f.id, f.relevance) for f in fused[:top_k]]
 
     def vector_graph(self) -> bool:
         """Whether the vector channels search an HNSW graph (else every vector is scored)."""

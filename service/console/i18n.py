@@ -51,6 +51,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "create_key": "キーを発行", "audit": "監査ログ", "actor": "操作者", "entity": "対象",
         "action": "操作", "changes": "変更内容", "key_created": "APIキーを発行しました",
         "key_once": "このキーは今回しか表示されません。すぐに保管してください。",
+        "similar": "似ているパートナー",
     },
     "en": {
         "app": "Partner console", "search": "Search", "partners": "Partners",
@@ -98,6 +99,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "create_key": "Create key", "audit": "Audit log", "actor": "Actor", "entity": "Entity",
         "action": "Action", "changes": "Changes", "key_created": "API key created",
         "key_once": "The key is shown this once: store it now.",
+        "similar": "Similar partners",
     },
 }
 

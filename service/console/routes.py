@@ -47,7 +47,7 @@ from service.partners.routes import present, present_note
 from service.partners.schemas import ContactCreate, NoteCreate, PartnerUpdate
 from service.recommendations.feedback import record_feedback
 from service.recommendations.schemas import Filters, RecommendationCreate
-from service.recommendations.service import recent_questions, recommend
+from service.recommendations.service import recent_questions, recommend, similar_partners
 from service.records import get_or_404
 
 router = APIRouter(include_in_schema=False)
@@ -172,7 +172,8 @@ def partner_page(request: Request, partner_id: str, user: UserDep, session: Sess
     return render(request, "partner.html", user, partner=present(partner, caller),
                   notes=[present_note(n, caller) for n in partners.visible_notes(partner, caller)],
                   contacts=partners.list_contacts(session, partner) if caller.sees_notes else [],
-                  introductions=intros, note_kinds=NOTE_KINDS, statuses=PARTNER_STATUSES)
+                  introductions=intros, note_kinds=NOTE_KINDS, statuses=PARTNER_STATUSES,
+                  similar=similar_partners(session, request.app.state.matcher, partner.id))
 
 
 @router.post("/partners/{partner_id}/notes")

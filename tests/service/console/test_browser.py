@@ -93,12 +93,12 @@ class Visit:
         self.page.goto(self.base + path)
         return self.page
 
-    def check(self, name: str) -> str:
+    def check(self, name: str, screenshot: bool = True) -> str:
         """No serious accessibility violation on the page; its screenshots; its HTML."""
         violations = axe_playwright.Axe().run(self.page).response["violations"]
         serious = [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")]
         assert not serious, f"{name}: {serious}"
-        if SCREENS:
+        if SCREENS and screenshot:
             folder = Path(SCREENS)
             folder.mkdir(parents=True, exist_ok=True)
             for width in (1280, 375):
@@ -175,3 +175,18 @@ def test_a_pm_adopts_and_a_manager_takes_it_live(served: dict[str, Any], browser
     admin.open("/admin")
     assert "test-pm" in admin.check("admin")
     admin.close()
+
+
+def test_a_partner_page_leads_to_similar_partners(served: dict[str, Any], browser: Any) -> None:
+    base, keys, ids = served["base"], served["keys"], served["ids"]
+    viewer = Visit(browser, base, keys["viewer"])
+    page = viewer.open(f"/partners/{ids['t-konbini']}")
+    cards = page.locator(".similar .card")
+    assert cards.count() == 5
+    first = cards.first.get_attribute("data-partner-id")
+    assert first != ids["t-konbini"]
+    cards.first.get_by_role("link").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/partners/{first}")
+    viewer.check("partner-similar", screenshot=False)
+    viewer.close()

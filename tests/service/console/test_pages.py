@@ -205,3 +205,15 @@ def test_a_csv_import_is_previewed_then_committed(running: Running) -> None:
                                                  "confirm": "true"})
     assert re.search(r'data-count="created">1<', done.text)
     assert "Gift Wrap Pro" in client.get("/partners", params={"q": "Gift"}).text
+
+
+def test_the_partner_page_links_similar_partners(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["viewer"])
+    konbini = running.ids["t-konbini"]
+    page = client.get(f"/partners/{konbini}").text
+    section = page[page.index('id="similar"'):]
+    linked = re.findall(r'<a href="/partners/([^"]+)"', section)
+    api = client.get(f"/v1/partners/{konbini}/similar", headers=running.headers("viewer")).json()
+    assert linked == [s["partner"]["id"] for s in api] and len(linked) == 5
+    assert konbini not in linked and "似ているパートナー" in page
