@@ -51,7 +51,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "create_key": "キーを発行", "audit": "監査ログ", "actor": "操作者", "entity": "対象",
         "action": "操作", "changes": "変更内容", "key_created": "APIキーを発行しました",
         "key_once": "このキーは今回しか表示されません。すぐに保管してください。",
-        "similar": "似ているパートナー",
+        "similar": "似ているパートナー", "edit": "編集", "delete": "削除", "delete_now": "削除する",
+        "cancel": "キャンセル", "delete_notes_q": "この交渉メモを削除しますか？",
+        "delete_contacts_q": "この担当者を削除しますか？",
     },
     "en": {
         "app": "Partner console", "search": "Search", "partners": "Partners",
@@ -99,7 +101,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "create_key": "Create key", "audit": "Audit log", "actor": "Actor", "entity": "Entity",
         "action": "Action", "changes": "Changes", "key_created": "API key created",
         "key_once": "The key is shown this once: store it now.",
-        "similar": "Similar partners",
+        "similar": "Similar partners", "edit": "Edit", "delete": "Delete", "delete_now": "Delete",
+        "cancel": "Cancel", "delete_notes_q": "Delete this note?",
+        "delete_contacts_q": "Delete this contact?",
     },
 }
 

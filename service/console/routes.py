@@ -23,7 +23,7 @@ from catalog.vocabulary import (
     REVENUE_PERIODS,
 )
 from service.auth.keys import find_key
-from service.console import charts, manage
+from service.console import charts, manage, records
 from service.console.session import (
     COOKIE,
     LOGIN_COOKIE,
@@ -57,6 +57,7 @@ def install(app: FastAPI) -> None:
     app.state.console_sessions = Sessions(app.state.settings)
     app.include_router(manage.router)  # first: /partners/import is not a partner's id
     app.include_router(router)
+    app.include_router(records.router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(SignInNeeded, _to_login)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

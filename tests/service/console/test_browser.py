@@ -190,3 +190,36 @@ def test_a_partner_page_leads_to_similar_partners(served: dict[str, Any], browse
     page.wait_for_url(f"{base}/partners/{first}")
     viewer.check("partner-similar", screenshot=False)
     viewer.close()
+
+
+def test_a_manager_edits_then_deletes_a_note_with_the_keyboard(
+    served: dict[str, Any], browser: Any
+) -> None:
+    base, keys, ids = served["base"], served["keys"], served["ids"]
+    manager = Visit(browser, base, keys["partner_manager"])
+    page = manager.open(f"/partners/{ids['t-sub']}")
+    note = page.locator(".timeline > li").last
+    note.locator("summary").focus()
+    page.keyboard.press("Enter")  # opens the note's form
+    note.get_by_label("内容").fill("二回目の打ち合わせで条件を確認")
+    manager.check("partner-note-edit", screenshot=False)
+    note.get_by_label("内容").focus()
+    page.keyboard.press("Tab")  # to the terms, then the checkbox, then save
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "保存"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    note = page.locator(".timeline > li").last
+    assert "二回目の打ち合わせで条件を確認" in note.locator("p").first.inner_text()
+    note.locator("summary").click()
+    note.get_by_role("link", name="削除").click()
+    page.wait_for_url(re.compile(r".*/delete$"))
+    assert "二回目の打ち合わせで条件を確認" in manager.check("confirm-delete")
+    assert page.evaluate("document.activeElement.textContent") == "削除する"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(f"/partners/{ids['t-sub']}#notes")
+    assert "二回目の打ち合わせで条件を確認" not in page.content()
+    assert page.locator(".timeline > li").count() == 1
+    manager.close()

@@ -217,3 +217,53 @@ def test_the_partner_page_links_similar_partners(running: Running) -> None:
     api = client.get(f"/v1/partners/{konbini}/similar", headers=running.headers("viewer")).json()
     assert linked == [s["partner"]["id"] for s in api] and len(linked) == 5
     assert konbini not in linked and "似ているパートナー" in page
+
+
+def test_a_manager_edits_and_deletes_notes_and_contacts(running: Running) -> None:
+    client, api = running.client, running.headers("partner_manager")
+    csrf = sign_in(client, running.keys["partner_manager"])
+    partner = running.ids["t-sub"]
+    note = client.get(f"/v1/partners/{partner}/notes", headers=api).json()[-1]
+    edited = {"kind": "review", "body": "Onboarding now takes one week.", "date": "2026-05-02",
+              "terms": ""}
+    assert client.post(f"/partners/{partner}/notes/{note['id']}", data=edited).status_code == 403
+    answer = client.post(f"/partners/{partner}/notes/{note['id']}", data={"csrf": csrf, **edited})
+    assert answer.status_code == 200 and "Onboarding now takes one week." in answer.text
+    after = next(n for n in client.get(f"/v1/partners/{partner}/notes", headers=api).json()
+                 if n["id"] == note["id"])
+    assert (after["kind"], after["date"], after["terms"], after["confidential"]) == (
+        "review", "2026-05-02", None, False)
+    confirm = client.get(f"/partners/{partner}/notes/{note['id']}/delete")
+    assert confirm.status_code == 200 and "この交渉メモを削除しますか？" in confirm.text
+    assert "Onboarding now takes one week." in confirm.text
+    assert client.get(f"/v1/partners/{partner}/notes", headers=api).json()[-1]["id"] == note["id"]
+    client.post(f"/partners/{partner}/notes/{note['id']}/delete", data={"csrf": csrf})
+    assert note["id"] not in [n["id"] for n in
+                              client.get(f"/v1/partners/{partner}/notes", headers=api).json()]
+
+    client.post(f"/partners/{partner}/contacts", data={"csrf": csrf, "name": "Sato", "role": "CS"})
+    contact = client.get(f"/v1/partners/{partner}/contacts", headers=api).json()[0]
+    client.post(f"/partners/{partner}/contacts/{contact['id']}",
+                data={"csrf": csrf, "name": "Sato Hanako", "role": "", "email": "h@example.com"})
+    after = client.get(f"/v1/partners/{partner}/contacts", headers=api).json()[0]
+    assert (after["name"], after["role"], after["email"]) == ("Sato Hanako", None, "h@example.com")
+    assert "この担当者を削除しますか？" in client.get(
+        f"/partners/{partner}/contacts/{contact['id']}/delete").text
+    client.post(f"/partners/{partner}/contacts/{contact['id']}/delete", data={"csrf": csrf})
+    assert client.get(f"/v1/partners/{partner}/contacts", headers=api).json() == []
+    other = running.ids["t-konbini"]  # a note is edited on its own partner's page only
+    kept = client.get(f"/v1/partners/{partner}/notes", headers=api).json()[0]
+    assert client.get(f"/partners/{other}/notes/{kept['id']}/delete").status_code == 404
+
+
+def test_a_pm_cannot_edit_or_delete_notes(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["pm"])
+    partner = running.ids["t-sub"]
+    note = client.get(f"/v1/partners/{partner}/notes", headers=running.headers("pm")).json()[0]
+    page = client.get(f"/partners/{partner}").text
+    assert "/delete" not in page and f'/notes/{note["id"]}"' not in page
+    assert client.get(f"/partners/{partner}/notes/{note['id']}/delete").status_code == 403
+    answer = client.post(f"/partners/{partner}/notes/{note['id']}/delete", data={"csrf": csrf})
+    assert answer.status_code == 403
+    assert len(client.get(f"/v1/partners/{partner}/notes", headers=running.headers("pm")).json()) == 1
