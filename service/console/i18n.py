@@ -54,6 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "similar": "似ているパートナー", "edit": "編集", "delete": "削除", "delete_now": "削除する",
         "cancel": "キャンセル", "delete_notes_q": "この交渉メモを削除しますか？",
         "delete_contacts_q": "この担当者を削除しますか？",
+        "sort_by": "並び順", "updated": "更新日", "sort_name": "名前（A→Z）", "sort_-name": "名前（Z→A）",
+        "sort_status": "ステータス（候補→終了）", "sort_-status": "ステータス（終了→候補）",
+        "sort_rating": "評価の低い順", "sort_-rating": "評価の高い順",
+        "sort_updated": "更新の古い順", "sort_-updated": "更新の新しい順",
     },
     "en": {
         "app": "Partner console", "search": "Search", "partners": "Partners",
@@ -104,6 +108,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "similar": "Similar partners", "edit": "Edit", "delete": "Delete", "delete_now": "Delete",
         "cancel": "Cancel", "delete_notes_q": "Delete this note?",
         "delete_contacts_q": "Delete this contact?",
+        "sort_by": "Sort by", "updated": "Updated", "sort_name": "Name (A→Z)", "sort_-name": "Name (Z→A)",
+        "sort_status": "Status (prospect→ended)", "sort_-status": "Status (ended→prospect)",
+        "sort_rating": "Lowest rated", "sort_-rating": "Highest rated",
+        "sort_updated": "Least recently updated", "sort_-updated": "Recently updated",
     },
 }
 

@@ -223,3 +223,26 @@ def test_a_manager_edits_then_deletes_a_note_with_the_keyboard(
     assert "二回目の打ち合わせで条件を確認" not in page.content()
     assert page.locator(".timeline > li").count() == 1
     manager.close()
+
+
+def test_the_catalog_sorts_by_a_header_and_keeps_it_when_filtered(
+    served: dict[str, Any], browser: Any
+) -> None:
+    base, keys = served["base"], served["keys"]
+    pm = Visit(browser, base, keys["pm"])
+    page = pm.open("/partners")
+    page.get_by_role("link", name="ステータス").click()
+    page.wait_for_url(re.compile(r".*sort=status$"))
+    header = page.locator("th[aria-sort]")
+    assert header.get_attribute("aria-sort") == "ascending" and "ステータス" in header.inner_text()
+    page.get_by_role("link", name="ステータス").click()  # turned round
+    page.wait_for_url(re.compile(r".*sort=-status$"))
+    badges = page.locator("tbody .badge").all_inner_texts()
+    assert badges[0] == "休止中" and badges[-1] == "候補"
+    page.get_by_label("種類").select_option("app")
+    page.get_by_role("button", name="表示").click()
+    page.wait_for_url(re.compile(r".*kind=app.*"))
+    assert "sort=-status" in page.url
+    assert page.locator("th[aria-sort]").get_attribute("aria-sort") == "descending"
+    pm.check("catalog-sorted", screenshot=False)
+    pm.close()

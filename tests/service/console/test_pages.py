@@ -8,6 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from service.console import manage
 from tests.helpers.service import CANARY, SHARE_CANARY, TERMS_CANARY, Running
 
 SECRETS = (CANARY, TERMS_CANARY, SHARE_CANARY)
@@ -267,3 +268,33 @@ def test_a_pm_cannot_edit_or_delete_notes(running: Running) -> None:
     answer = client.post(f"/partners/{partner}/notes/{note['id']}/delete", data={"csrf": csrf})
     assert answer.status_code == 403
     assert len(client.get(f"/v1/partners/{partner}/notes", headers=running.headers("pm")).json()) == 1
+
+
+def test_the_catalog_sorts_and_keeps_the_sort_in_its_links(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, api = running.client, running.headers("partner_manager")
+    for external_id, rating in (("t-konbini", 4.8), ("t-reviews", 3.1), ("t-line", 4.2)):
+        client.patch(f"/v1/partners/{running.ids[external_id]}", json={"rating": rating}, headers=api)
+    by_api = client.get("/v1/partners", params={"sort": "-rating", "limit": 4}, headers=api).json()
+    assert [p["name"] for p in by_api["items"]] == [
+        "Konbini Checkout", "Line Bridge", "Voice Reviews", "Kikan Connect"]  # then by name
+    assert client.get("/v1/partners", params={"sort": "price"}, headers=api).status_code == 422
+    statuses = [p["status"] for p in client.get("/v1/partners", params={"sort": "status"},
+                                                 headers=api).json()["items"]]
+    assert statuses == sorted(statuses, key=["prospect", "negotiating", "active", "paused"].index)
+
+    monkeypatch.setattr(manage, "PAGE", 2)
+    sign_in(client, running.keys["pm"])
+    page = client.get("/partners", params={"sort": "-rating", "kind": "app"}).text
+    names = re.findall(r'<td><a href="/partners/[^"]+">([^<]+)</a>', page)
+    assert names == ["Konbini Checkout", "Line Bridge"]
+    assert 'aria-sort="descending"' in page and '<option value="-rating" selected>' in page
+    following = re.search(r'href="(/partners\?[^"]+)" rel="next"', page).group(1)  # type: ignore[union-attr]
+    assert following.replace("&amp;", "&") == "/partners?kind=app&sort=-rating&page=2"
+    header = re.search(r'href="(/partners\?[^"]+)">評価', page).group(1)  # type: ignore[union-attr]
+    assert header.replace("&amp;", "&") == "/partners?kind=app&sort=rating"  # turned round
+    second = client.get(following.replace("&amp;", "&")).text
+    assert re.findall(r'<td><a href="/partners/[^"]+">([^<]+)</a>', second) == [
+        "Voice Reviews", "Lingua Store"]  # unrated ones last, by name
+    assert client.get("/partners", params={"sort": "nonsense"}).status_code == 200  # by name
