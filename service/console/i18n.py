@@ -58,6 +58,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sort_status": "ステータス（候補→終了）", "sort_-status": "ステータス（終了→候補）",
         "sort_rating": "評価の低い順", "sort_-rating": "評価の高い順",
         "sort_updated": "更新の古い順", "sort_-updated": "更新の新しい順",
+        "err_400": "入力内容を確認してください", "err_400_hint": "保存できない値が含まれています。",
+        "err_404": "見つかりません", "err_404_hint": "削除されたか、URLが正しくない可能性があります。",
+        "err_409": "この操作はできません",
+        "err_409_hint": ("いまの状態からはこの変更ができません"
+                         "（紹介のステータスは決まった順にしか進められません）。"),
+        "err_422": "入力内容を確認してください",
+        "err_422_hint": "次の項目を直して、もう一度送信してください。",
+        "err_other": "エラーが発生しました", "err_other_hint": "時間をおいて、もう一度お試しください。",
+        "your_input": "入力した内容", "send_again": "もう一度送信", "go_back": "前の画面に戻る",
+        "revenue_share_terms": "レベニューシェア条件", "description_ja": "説明（日本語）",
+        "description_en": "説明（英語）", "revenue_period": "計上方法", "page": "ページ",
     },
     "en": {
         "app": "Partner console", "search": "Search", "partners": "Partners",
@@ -112,6 +123,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sort_status": "Status (prospect→ended)", "sort_-status": "Status (ended→prospect)",
         "sort_rating": "Lowest rated", "sort_-rating": "Highest rated",
         "sort_updated": "Least recently updated", "sort_-updated": "Recently updated",
+        "err_400": "Please check what you entered", "err_400_hint": "A value cannot be stored.",
+        "err_404": "Not found", "err_404_hint": "It was deleted, or the address is wrong.",
+        "err_409": "That cannot be done now",
+        "err_409_hint": ("Not from the current state (an introduction moves through its statuses "
+                         "in order only)."),
+        "err_422": "Please check what you entered", "err_422_hint": "Correct these fields and send again.",
+        "err_other": "Something went wrong", "err_other_hint": "Please try again in a moment.",
+        "your_input": "What you entered", "send_again": "Send again", "go_back": "Back to the previous page",
+        "revenue_share_terms": "Revenue-share terms", "description_ja": "Description (Japanese)",
+        "description_en": "Description (English)", "revenue_period": "Period", "page": "Page",
     },
 }
 

@@ -33,7 +33,7 @@ from service.console.session import (
     SignInNeeded,
     check_csrf,
 )
-from service.console.web import HERE, PostedDep, UserDep, forbidden, render
+from service.console.web import HERE, PostedDep, UserDep, error_page, forbidden, render
 from service.http.deps import SessionDep, SettingsDep
 from service.introductions import service as introductions
 from service.introductions.lifecycle import NEXT
@@ -55,6 +55,7 @@ router = APIRouter(include_in_schema=False)
 
 def install(app: FastAPI) -> None:
     app.state.console_sessions = Sessions(app.state.settings)
+    app.state.error_page = error_page
     app.include_router(manage.router)  # first: /partners/import is not a partner's id
     app.include_router(router)
     app.include_router(records.router)

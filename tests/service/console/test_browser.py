@@ -246,3 +246,25 @@ def test_the_catalog_sorts_by_a_header_and_keeps_it_when_filtered(
     assert page.locator("th[aria-sort]").get_attribute("aria-sort") == "descending"
     pm.check("catalog-sorted", screenshot=False)
     pm.close()
+
+
+def test_a_move_the_life_cycle_forbids_is_a_page_with_the_way_back(
+    served: dict[str, Any], browser: Any
+) -> None:
+    base, keys, ids = served["base"], served["keys"], served["ids"]
+    pm = Visit(browser, base, keys["pm"])
+    page = pm.open(f"/search?q={QUERY}")
+    card = page.locator(f'.candidate[data-partner-id="{ids["t-sub"]}"]')
+    card.get_by_role("button", name="採用").click()
+    page.wait_for_selector("[role=status]")
+    page.go_back()  # the same results: proposing an adopted introduction is refused
+    page.locator(f'.candidate[data-partner-id="{ids["t-sub"]}"]').get_by_role(
+        "button", name="提案する").click()
+    alert = page.get_by_role("alert")
+    assert "この操作はできません" in alert.inner_text()
+    html = pm.check("error", screenshot=True)
+    assert '"error"' not in html and "request_id" not in alert.inner_text()
+    page.get_by_role("link", name="前の画面に戻る").click()
+    page.wait_for_selector(".candidate")
+    assert QUERY in page.get_by_label("お客様のご要望は？").input_value()
+    pm.close()

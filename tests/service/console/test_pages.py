@@ -298,3 +298,55 @@ def test_the_catalog_sorts_and_keeps_the_sort_in_its_links(
     assert re.findall(r'<td><a href="/partners/[^"]+">([^<]+)</a>', second) == [
         "Voice Reviews", "Lingua Store"]  # unrated ones last, by name
     assert client.get("/partners", params={"sort": "nonsense"}).status_code == 200  # by name
+
+
+def adopted_introduction(running: Running) -> str:
+    """A PM's verdict through the API: an adopted introduction of Teiki Subscriptions."""
+    pm = running.headers("pm")
+    answer = running.client.post("/v1/recommendations", json={"query": "定期購入を入れたい"},
+                                 headers=pm).json()
+    return running.client.post(f"/v1/recommendations/{answer['request_id']}/feedback", headers=pm,
+                               json={"partner_id": running.ids["t-sub"], "verdict": "adopted"}
+                               ).json()["introduction_id"]
+
+
+def test_errors_of_pages_are_pages_in_the_users_language(running: Running) -> None:
+    client = running.client
+    intro = adopted_introduction(running)
+    csrf = sign_in(client, running.keys["partner_manager"])
+    board = f"{client.base_url}/introductions"
+    refused = client.post(f"/introductions/{intro}", data={"csrf": csrf, "status": "proposed"},
+                          headers={"referer": board})
+    assert refused.status_code == 409 and refused.headers["content-type"].startswith("text/html")
+    assert "この操作はできません" in refused.text and "not proposed" in refused.text
+    assert f'href="{board}"' in refused.text  # the way back
+    assert 'id="typed"' not in refused.text  # nothing typed to offer again
+    missing = client.get("/partners/no-such-partner?lang=en")
+    assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+    assert 'href="/"' in missing.text  # no page of the app before it: the way back is home
+    bad_page = client.get("/partners", params={"page": "0"})
+    assert bad_page.status_code == 422 and "Please check what you entered" in bad_page.text
+    api = client.get("/v1/partners/no-such-partner", headers=running.headers("partner_manager"))
+    assert api.status_code == 404 and api.json()["error"] == "not_found"  # the API answers JSON
+
+
+def test_a_refused_form_offers_what_was_typed_again(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["partner_manager"])
+    partner = running.ids["t-reviews"]
+    typed = {"name": "佐藤 花子", "role": "カスタマーサクセス", "email": "sato-at-example"}
+    refused = client.post(f"/partners/{partner}/contacts", data={"csrf": csrf, **typed})
+    assert refused.status_code == 422 and "入力内容を確認してください" in refused.text
+    assert "<strong>メール</strong>" in refused.text  # the field, named in Japanese
+    form = refused.text[refused.text.index('id="typed"'):]
+    assert f'action="/partners/{partner}/contacts"' in refused.text
+    for value in typed.values():
+        assert f'value="{value}"' in form
+    again = client.post(f"/partners/{partner}/contacts",
+                        data={"csrf": csrf_of(form), **typed, "email": "sato@example.com"})
+    assert again.status_code == 200 and "佐藤 花子" in again.text
+    long_note = client.post(f"/partners/{partner}/notes",
+                            data={"csrf": csrf, "kind": "meeting", "body": "x" * 20_001,
+                                  "confidential": "true"})
+    assert long_note.status_code == 422 and '<textarea id="typed-body"' in long_note.text
+    assert 'name="confidential" value="true" checked' in long_note.text
