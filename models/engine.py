@@ -70,6 +70,8 @@ CHANNELS = ("bm25", "dense", "multilingual")
 LEXICAL_DIR = "lexical"
 ENCODE_BATCH = 256  # listings encoded between two progress reports (and two installs by `fill`)
 ENCODE_STAGE, FILL_STAGE = "encoding listings", "encoding listings (searchable by keyword meanwhile)"
+# The terms of a listing that query BM25 for the listings like it (`MatchingEngine.similar`).
+SIMILAR_TERMS = 12
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,22 @@ class MatchingEngine:
             if self.config.results_cache_size:
                 self._results.put(key, result)
             return result
+
+    def similar(self, doc_id: str, top_k: int = 5) -> list[tuple[str, float]]:
+        """The listings most like an indexed one, itself left out, as (id, fused relevance): its
+        own stored vectors query each vector channel and its most typical terms query BM25,
+        every channel weighing the same. Empty for an id the index does not hold."""
+        with self._lock:
+            document = self._documents.get(doc_id)
+            if document is None:
+                return []
+            terms = self._lexical.feedback_terms([self._listing_tokens(document)], SIMILAR_TERMS)
+            vectors = {channel: index.vectors([doc_id]) for channel, index in self._vectors.items()
+                       if doc_id in index}  # a listing whose vectors are pending: by keyword
+            rankings = self._rank(list(terms), vectors, None)
+        others = {channel: [i for i in ranking if i != doc_id] for channel, ranking in rankings.items()}
+        fused = fuse(others, dict.fromkeys(others, 1.0), self.config.rrf_k)
+        return [(f.id, f.relevance) for f in fused[:top_k]]
 
     def vector_graph(self) -> bool:
         """Whether the vector channels search an HNSW graph (else every vector is scored)."""

@@ -6,6 +6,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,17 +34,35 @@ PAGE = 50
 def catalog_page(
     request: Request, user: UserDep, session: SessionDep, q: str = "", kind: str = "",
     status: str = "", category: str = "", page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    name: str = "",
+    name: str = "", sort: str = "name",
 ) -> HTMLResponse:
-    """The catalog, filtered and paged as the API lists it; `name` prefills a new partner's."""
+    """The catalog, filtered, sorted and paged as the API lists it; every link keeps the filters
+    and the sort. `name` prefills a new partner's."""
     filters = partners.PartnerFilters(q[:200] or None, kind if kind in PARTNER_KINDS else None,
                                       status if status in PARTNER_STATUSES else None, None,
                                       category[:100] or None, False)
-    rows, total = partners.list_partners(session, filters, PAGE, (page - 1) * PAGE)
+    sort = sort if sort in partners.PARTNER_SORTS else "name"
+    rows, total = partners.list_partners(session, filters, PAGE, (page - 1) * PAGE, sort)
+    chosen = {"q": q[:200], "kind": kind, "status": status, "category": category[:100]}
+    kept = {k: v for k, v in chosen.items() if v}
     return render(request, "catalog.html", user, rows=[present(p, user.caller) for p in rows],
-                  total=total, page=page, pages=max(1, -(-total // PAGE)),
-                  chosen={"q": q, "kind": kind, "status": status, "category": category},
-                  kinds=PARTNER_KINDS, statuses=PARTNER_STATUSES, prefill=name[:300])
+                  total=total, page=page, pages=max(1, -(-total // PAGE)), chosen=chosen,
+                  sort=sort, query=urlencode({**kept, "sort": sort}),
+                  sort_links={column: urlencode({**kept, "sort": _next_sort(sort, column)})
+                              for column in SORTED_BY_HEADER},
+                  sorts=partners.PARTNER_SORTS, kinds=PARTNER_KINDS, statuses=PARTNER_STATUSES,
+                  prefill=name[:300])
+
+
+SORTED_BY_HEADER = ("name", "status", "rating", "updated")
+
+
+def _next_sort(current: str, column: str) -> str:
+    """A column's header sorts by it; on the column sorted by, it turns the order round. Ratings
+    and dates start with the highest and newest."""
+    if current.lstrip("-") == column:
+        return column if current.startswith("-") else f"-{column}"
+    return f"-{column}" if column in ("rating", "updated") else column
 
 
 @router.post("/partners")

@@ -23,7 +23,7 @@ from catalog.vocabulary import (
     REVENUE_PERIODS,
 )
 from service.auth.keys import find_key
-from service.console import charts, manage
+from service.console import charts, manage, records
 from service.console.session import (
     COOKIE,
     LOGIN_COOKIE,
@@ -33,7 +33,7 @@ from service.console.session import (
     SignInNeeded,
     check_csrf,
 )
-from service.console.web import HERE, PostedDep, UserDep, forbidden, render
+from service.console.web import HERE, PostedDep, UserDep, error_page, forbidden, render
 from service.http.deps import SessionDep, SettingsDep
 from service.introductions import service as introductions
 from service.introductions.lifecycle import NEXT
@@ -47,7 +47,7 @@ from service.partners.routes import present, present_note
 from service.partners.schemas import ContactCreate, NoteCreate, PartnerUpdate
 from service.recommendations.feedback import record_feedback
 from service.recommendations.schemas import Filters, RecommendationCreate
-from service.recommendations.service import recent_questions, recommend
+from service.recommendations.service import recent_questions, recommend, similar_partners
 from service.records import get_or_404
 
 router = APIRouter(include_in_schema=False)
@@ -55,8 +55,10 @@ router = APIRouter(include_in_schema=False)
 
 def install(app: FastAPI) -> None:
     app.state.console_sessions = Sessions(app.state.settings)
+    app.state.error_page = error_page
     app.include_router(manage.router)  # first: /partners/import is not a partner's id
     app.include_router(router)
+    app.include_router(records.router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(SignInNeeded, _to_login)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
@@ -172,7 +174,8 @@ def partner_page(request: Request, partner_id: str, user: UserDep, session: Sess
     return render(request, "partner.html", user, partner=present(partner, caller),
                   notes=[present_note(n, caller) for n in partners.visible_notes(partner, caller)],
                   contacts=partners.list_contacts(session, partner) if caller.sees_notes else [],
-                  introductions=intros, note_kinds=NOTE_KINDS, statuses=PARTNER_STATUSES)
+                  introductions=intros, note_kinds=NOTE_KINDS, statuses=PARTNER_STATUSES,
+                  similar=similar_partners(session, request.app.state.matcher, partner.id))
 
 
 @router.post("/partners/{partner_id}/notes")

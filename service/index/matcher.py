@@ -305,6 +305,9 @@ class Matcher:
             use_priors=True,
         )
 
+    def similar(self, partner_id: str, top_k: int) -> list[tuple[str, float]]:
+        return self.engine.similar(partner_id, top_k)
+
     def _documents(self, session: Session, since: datetime | None) -> list:  # type: ignore[type-arg]
         rates = adoption_rates(session) if self.settings.adoption_signal else {}
         return [partner_document(p, rates.get(p.id)) for p in active_partners(session, since)]

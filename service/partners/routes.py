@@ -71,12 +71,14 @@ def list_partners(
     source: Annotated[str | None, Query(max_length=64)] = None,
     category: Annotated[str | None, Query(max_length=100)] = None,
     include_archived: bool = False,
+    sort: Annotated[service.PartnerSort, Query(
+        description="name, status (in the pipeline's order), rating, updated; `-`: descending")] = "name",
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> PartnerPage:
-    """List partners, filtered and paged (archived partners only on request)."""
+    """List partners, filtered, sorted and paged (archived partners only on request)."""
     filters = service.PartnerFilters(q, kind, status, source, category, include_archived)
-    page, total = service.list_partners(session, filters, limit, offset)
+    page, total = service.list_partners(session, filters, limit, offset, sort)
     return PartnerPage(items=[present(p, caller) for p in page], total=total)
 
 

@@ -8,13 +8,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, Text, cast, func, select
+from sqlalchemy import ColumnElement, Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from catalog.tables import Contact, NegotiationNote, Partner, utcnow
-from catalog.vocabulary import ARCHIVED
+from catalog.vocabulary import ARCHIVED, PARTNER_STATUSES
 from service.audit import audit
 from service.auth.callers import Caller, readable
 from service.index.changes import catalog_changed
@@ -31,10 +31,15 @@ class PartnerFilters:
     include_archived: bool = False
 
 
+# How a list of partners is sorted: by a column, "-" first for descending; then by name.
+PartnerSort = Literal["name", "-name", "status", "-status", "rating", "-rating", "updated", "-updated"]
+PARTNER_SORTS: tuple[str, ...] = get_args(PartnerSort)
+
+
 def list_partners(
-    session: Session, filters: PartnerFilters, limit: int, offset: int
+    session: Session, filters: PartnerFilters, limit: int, offset: int, sort: str = "name"
 ) -> tuple[list[Partner], int]:
-    """Partners by name, filtered and paged (archived ones only when asked for), and their count."""
+    """Partners filtered, sorted and paged (archived ones only when asked for), and their count."""
     query = select(Partner)
     if filters.name:
         query = query.where(Partner.name.ilike(f"%{filters.name}%"))
@@ -47,11 +52,25 @@ def list_partners(
         query = query.where(Partner.status != ARCHIVED)
     if filters.category:
         query = query.where(_has_category(filters.category))
-    query = query.order_by(Partner.name, Partner.id)
+    query = query.order_by(*_order(sort))
     # counted without the sort and the wide columns: SQLite would sort whole rows to count
     counted = query.with_only_columns(Partner.id).order_by(None).subquery()
     total = session.scalar(select(func.count()).select_from(counted)) or 0
     return list(session.scalars(query.limit(limit).offset(offset))), total
+
+
+def _order(sort: str) -> list[Any]:
+    """A status sorts in the pipeline's order (archived last), a missing rating last either way."""
+    if sort not in PARTNER_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    name = sort.lstrip("-")
+    column: Any = {
+        "name": Partner.name, "rating": Partner.rating, "updated": Partner.updated_at,
+        "status": case({s: n for n, s in enumerate(PARTNER_STATUSES)}, value=Partner.status,
+                       else_=len(PARTNER_STATUSES)),
+    }[name]
+    key = column.desc() if sort.startswith("-") else column.asc()
+    return [key.nulls_last(), Partner.name, Partner.id]
 
 
 def _has_category(category: str) -> ColumnElement[bool]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 
 from catalog.db import reading, transaction
+from catalog.tables import Partner
 from service.http.deps import MatcherDep, PmDep, SessionDep, SettingsDep, ViewerDep
 from service.recommendations.feedback import record_feedback
 from service.recommendations.schemas import (
@@ -12,13 +15,17 @@ from service.recommendations.schemas import (
     FeedbackRead,
     RecommendationCreate,
     RecommendationRead,
+    SimilarPartner,
 )
-from service.recommendations.service import recommend
+from service.recommendations.service import recommend, similar_partners
+from service.records import get_or_404
 
-router = APIRouter(prefix="/v1/recommendations")
+router = APIRouter()  # what the app includes: the two below
+recommendation_routes = APIRouter(prefix="/v1/recommendations")
+similar_routes = APIRouter(tags=["recommendations"])
 
 
-@router.post("", response_model=RecommendationRead, tags=["recommendations"])
+@recommendation_routes.post("", response_model=RecommendationRead, tags=["recommendations"])
 def create_recommendation(
     body: RecommendationCreate, request: Request, matcher: MatcherDep, caller: ViewerDep
 ) -> RecommendationRead:
@@ -35,7 +42,7 @@ def create_recommendation(
                          writer=writer)
 
 
-@router.post("/{request_id}/feedback", response_model=FeedbackRead, tags=["feedback"])
+@recommendation_routes.post("/{request_id}/feedback", response_model=FeedbackRead, tags=["feedback"])
 def create_feedback(
     request_id: str, body: FeedbackCreate, session: SessionDep, settings: SettingsDep,
     caller: PmDep,
@@ -56,3 +63,18 @@ def create_feedback(
         introduction_id=introduction.id, request_id=request_id, partner_id=body.partner_id,
         verdict=body.verdict, status=introduction.status,  # type: ignore[arg-type]
     )
+
+
+@similar_routes.get("/v1/partners/{partner_id}/similar", response_model=list[SimilarPartner])
+def similar(
+    partner_id: str, session: SessionDep, matcher: MatcherDep, caller: ViewerDep,
+    top_k: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> list[SimilarPartner]:
+    """The partners most like this one: its own listing ranks the catalog, itself left out.
+    Any role; no notes or terms. None for an archived partner."""
+    partner = get_or_404(session, Partner, partner_id)
+    return similar_partners(session, matcher, partner.id, top_k)
+
+
+router.include_router(recommendation_routes)
+router.include_router(similar_routes)

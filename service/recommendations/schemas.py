@@ -84,6 +84,14 @@ class Candidate(BaseModel):
     adoptions: dict[str, float]
 
 
+class SimilarPartner(BaseModel):
+    """A partner like another one: what any role may read of it (no notes, no terms)."""
+
+    rank: int
+    score: float
+    partner: PartnerSummary
+
+
 class RecommendationRead(BaseModel):
     request_id: str
     language: str

@@ -18,6 +18,7 @@ from service.recommendations.schemas import (
     Evidence,
     RecommendationCreate,
     RecommendationRead,
+    SimilarPartner,
 )
 
 NOTES_SHOWN = 3
@@ -100,6 +101,19 @@ def _candidate(match: Match, view: PartnerView, caller: Caller, language: str) -
         notes=readable(view.notes, caller)[:NOTES_SHOWN],
         adoptions=view.adoptions,
     )
+
+
+def similar_partners(
+    session: Session, matcher: Matcher, partner_id: str, top_k: int = 5
+) -> list[SimilarPartner]:
+    """The partners most like one, itself left out (its own listing is the query), as any role
+    may see them; none for a partner the index does not hold (an archived one)."""
+    generation = matcher.generation  # before the views are read: they are never older
+    found = matcher.similar(partner_id, top_k)
+    views = matcher.views.get(session, [doc_id for doc_id, _ in found], generation, load_views)
+    shown = [(doc_id, score) for doc_id, score in found if doc_id in views]
+    return [SimilarPartner(rank=rank, score=round(score, 6), partner=views[doc_id].summary)
+            for rank, (doc_id, score) in enumerate(shown, start=1)]
 
 
 def recent_questions(session: Session, caller: Caller, limit: int = 8) -> list[str]:

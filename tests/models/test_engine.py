@@ -324,3 +324,13 @@ def test_encoders_read_a_japanese_listing_in_english_words_too(glossary):
     multilingual = engine._multilingual_text(japanese)
     assert "地図" in multilingual and "map" in multilingual  # e5 reads both
     assert engine._multilingual_text(english) == engine._dense_text(english)
+
+
+def test_similar_listings_leave_the_listing_itself_out(engine):
+    similar = engine.similar("gift", top_k=3)
+    assert [doc_id for doc_id, _ in similar][0] == "wrap"  # the other gift listing
+    assert "gift" not in [doc_id for doc_id, _ in similar]
+    assert len(similar) == 3 and similar[0][1] >= similar[1][1] >= similar[2][1] > 0
+    assert engine.similar("nope") == []
+    engine.remove(["wrap"])
+    assert "wrap" not in [doc_id for doc_id, _ in engine.similar("gift", top_k=9)]

@@ -22,6 +22,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/v1/recommendations"): "viewer",
     ("GET", "/v1/partners"): "viewer",
     ("GET", "/v1/partners/{partner_id}"): "viewer",
+    ("GET", "/v1/partners/{partner_id}/similar"): "viewer",
     ("POST", "/v1/partners"): "partner_manager",
     ("PATCH", "/v1/partners/{partner_id}"): "partner_manager",
     ("DELETE", "/v1/partners/{partner_id}"): "partner_manager",

@@ -93,12 +93,12 @@ class Visit:
         self.page.goto(self.base + path)
         return self.page
 
-    def check(self, name: str) -> str:
+    def check(self, name: str, screenshot: bool = True) -> str:
         """No serious accessibility violation on the page; its screenshots; its HTML."""
         violations = axe_playwright.Axe().run(self.page).response["violations"]
         serious = [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")]
         assert not serious, f"{name}: {serious}"
-        if SCREENS:
+        if SCREENS and screenshot:
             folder = Path(SCREENS)
             folder.mkdir(parents=True, exist_ok=True)
             for width in (1280, 375):
@@ -175,3 +175,96 @@ def test_a_pm_adopts_and_a_manager_takes_it_live(served: dict[str, Any], browser
     admin.open("/admin")
     assert "test-pm" in admin.check("admin")
     admin.close()
+
+
+def test_a_partner_page_leads_to_similar_partners(served: dict[str, Any], browser: Any) -> None:
+    base, keys, ids = served["base"], served["keys"], served["ids"]
+    viewer = Visit(browser, base, keys["viewer"])
+    page = viewer.open(f"/partners/{ids['t-konbini']}")
+    cards = page.locator(".similar .card")
+    assert cards.count() == 5
+    first = cards.first.get_attribute("data-partner-id")
+    assert first != ids["t-konbini"]
+    cards.first.get_by_role("link").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/partners/{first}")
+    viewer.check("partner-similar", screenshot=False)
+    viewer.close()
+
+
+def test_a_manager_edits_then_deletes_a_note_with_the_keyboard(
+    served: dict[str, Any], browser: Any
+) -> None:
+    base, keys, ids = served["base"], served["keys"], served["ids"]
+    manager = Visit(browser, base, keys["partner_manager"])
+    page = manager.open(f"/partners/{ids['t-sub']}")
+    note = page.locator(".timeline > li").last
+    note.locator("summary").focus()
+    page.keyboard.press("Enter")  # opens the note's form
+    note.get_by_label("内容").fill("二回目の打ち合わせで条件を確認")
+    manager.check("partner-note-edit", screenshot=False)
+    note.get_by_label("内容").focus()
+    page.keyboard.press("Tab")  # to the terms, then the checkbox, then save
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "保存"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    note = page.locator(".timeline > li").last
+    assert "二回目の打ち合わせで条件を確認" in note.locator("p").first.inner_text()
+    note.locator("summary").click()
+    note.get_by_role("link", name="削除").click()
+    page.wait_for_url(re.compile(r".*/delete$"))
+    assert "二回目の打ち合わせで条件を確認" in manager.check("confirm-delete")
+    assert page.evaluate("document.activeElement.textContent") == "削除する"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(f"/partners/{ids['t-sub']}#notes")
+    assert "二回目の打ち合わせで条件を確認" not in page.content()
+    assert page.locator(".timeline > li").count() == 1
+    manager.close()
+
+
+def test_the_catalog_sorts_by_a_header_and_keeps_it_when_filtered(
+    served: dict[str, Any], browser: Any
+) -> None:
+    base, keys = served["base"], served["keys"]
+    pm = Visit(browser, base, keys["pm"])
+    page = pm.open("/partners")
+    page.get_by_role("link", name="ステータス").click()
+    page.wait_for_url(re.compile(r".*sort=status$"))
+    header = page.locator("th[aria-sort]")
+    assert header.get_attribute("aria-sort") == "ascending" and "ステータス" in header.inner_text()
+    page.get_by_role("link", name="ステータス").click()  # turned round
+    page.wait_for_url(re.compile(r".*sort=-status$"))
+    badges = page.locator("tbody .badge").all_inner_texts()
+    assert badges[0] == "休止中" and badges[-1] == "候補"
+    page.get_by_label("種類").select_option("app")
+    page.get_by_role("button", name="表示").click()
+    page.wait_for_url(re.compile(r".*kind=app.*"))
+    assert "sort=-status" in page.url
+    assert page.locator("th[aria-sort]").get_attribute("aria-sort") == "descending"
+    pm.check("catalog-sorted", screenshot=False)
+    pm.close()
+
+
+def test_a_move_the_life_cycle_forbids_is_a_page_with_the_way_back(
+    served: dict[str, Any], browser: Any
+) -> None:
+    base, keys, ids = served["base"], served["keys"], served["ids"]
+    pm = Visit(browser, base, keys["pm"])
+    page = pm.open(f"/search?q={QUERY}")
+    card = page.locator(f'.candidate[data-partner-id="{ids["t-sub"]}"]')
+    card.get_by_role("button", name="採用").click()
+    page.wait_for_selector("[role=status]")
+    page.go_back()  # the same results: proposing an adopted introduction is refused
+    page.locator(f'.candidate[data-partner-id="{ids["t-sub"]}"]').get_by_role(
+        "button", name="提案する").click()
+    alert = page.get_by_role("alert")
+    assert "この操作はできません" in alert.inner_text()
+    html = pm.check("error", screenshot=True)
+    assert '"error"' not in html and "request_id" not in alert.inner_text()
+    page.get_by_role("link", name="前の画面に戻る").click()
+    page.wait_for_selector(".candidate")
+    assert QUERY in page.get_by_label("お客様のご要望は？").input_value()
+    pm.close()

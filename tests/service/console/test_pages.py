@@ -8,6 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from service.console import manage
 from tests.helpers.service import CANARY, SHARE_CANARY, TERMS_CANARY, Running
 
 SECRETS = (CANARY, TERMS_CANARY, SHARE_CANARY)
@@ -205,3 +206,147 @@ def test_a_csv_import_is_previewed_then_committed(running: Running) -> None:
                                                  "confirm": "true"})
     assert re.search(r'data-count="created">1<', done.text)
     assert "Gift Wrap Pro" in client.get("/partners", params={"q": "Gift"}).text
+
+
+def test_the_partner_page_links_similar_partners(running: Running) -> None:
+    client = running.client
+    sign_in(client, running.keys["viewer"])
+    konbini = running.ids["t-konbini"]
+    page = client.get(f"/partners/{konbini}").text
+    section = page[page.index('id="similar"'):]
+    linked = re.findall(r'<a href="/partners/([^"]+)"', section)
+    api = client.get(f"/v1/partners/{konbini}/similar", headers=running.headers("viewer")).json()
+    assert linked == [s["partner"]["id"] for s in api] and len(linked) == 5
+    assert konbini not in linked and "似ているパートナー" in page
+
+
+def test_a_manager_edits_and_deletes_notes_and_contacts(running: Running) -> None:
+    client, api = running.client, running.headers("partner_manager")
+    csrf = sign_in(client, running.keys["partner_manager"])
+    partner = running.ids["t-sub"]
+    note = client.get(f"/v1/partners/{partner}/notes", headers=api).json()[-1]
+    edited = {"kind": "review", "body": "Onboarding now takes one week.", "date": "2026-05-02",
+              "terms": ""}
+    assert client.post(f"/partners/{partner}/notes/{note['id']}", data=edited).status_code == 403
+    answer = client.post(f"/partners/{partner}/notes/{note['id']}", data={"csrf": csrf, **edited})
+    assert answer.status_code == 200 and "Onboarding now takes one week." in answer.text
+    after = next(n for n in client.get(f"/v1/partners/{partner}/notes", headers=api).json()
+                 if n["id"] == note["id"])
+    assert (after["kind"], after["date"], after["terms"], after["confidential"]) == (
+        "review", "2026-05-02", None, False)
+    confirm = client.get(f"/partners/{partner}/notes/{note['id']}/delete")
+    assert confirm.status_code == 200 and "この交渉メモを削除しますか？" in confirm.text
+    assert "Onboarding now takes one week." in confirm.text
+    assert client.get(f"/v1/partners/{partner}/notes", headers=api).json()[-1]["id"] == note["id"]
+    client.post(f"/partners/{partner}/notes/{note['id']}/delete", data={"csrf": csrf})
+    assert note["id"] not in [n["id"] for n in
+                              client.get(f"/v1/partners/{partner}/notes", headers=api).json()]
+
+    client.post(f"/partners/{partner}/contacts", data={"csrf": csrf, "name": "Sato", "role": "CS"})
+    contact = client.get(f"/v1/partners/{partner}/contacts", headers=api).json()[0]
+    client.post(f"/partners/{partner}/contacts/{contact['id']}",
+                data={"csrf": csrf, "name": "Sato Hanako", "role": "", "email": "h@example.com"})
+    after = client.get(f"/v1/partners/{partner}/contacts", headers=api).json()[0]
+    assert (after["name"], after["role"], after["email"]) == ("Sato Hanako", None, "h@example.com")
+    assert "この担当者を削除しますか？" in client.get(
+        f"/partners/{partner}/contacts/{contact['id']}/delete").text
+    client.post(f"/partners/{partner}/contacts/{contact['id']}/delete", data={"csrf": csrf})
+    assert client.get(f"/v1/partners/{partner}/contacts", headers=api).json() == []
+    other = running.ids["t-konbini"]  # a note is edited on its own partner's page only
+    kept = client.get(f"/v1/partners/{partner}/notes", headers=api).json()[0]
+    assert client.get(f"/partners/{other}/notes/{kept['id']}/delete").status_code == 404
+
+
+def test_a_pm_cannot_edit_or_delete_notes(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["pm"])
+    partner = running.ids["t-sub"]
+    note = client.get(f"/v1/partners/{partner}/notes", headers=running.headers("pm")).json()[0]
+    page = client.get(f"/partners/{partner}").text
+    assert "/delete" not in page and f'/notes/{note["id"]}"' not in page
+    assert client.get(f"/partners/{partner}/notes/{note['id']}/delete").status_code == 403
+    answer = client.post(f"/partners/{partner}/notes/{note['id']}/delete", data={"csrf": csrf})
+    assert answer.status_code == 403
+    assert len(client.get(f"/v1/partners/{partner}/notes", headers=running.headers("pm")).json()) == 1
+
+
+def test_the_catalog_sorts_and_keeps_the_sort_in_its_links(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, api = running.client, running.headers("partner_manager")
+    for external_id, rating in (("t-konbini", 4.8), ("t-reviews", 3.1), ("t-line", 4.2)):
+        client.patch(f"/v1/partners/{running.ids[external_id]}", json={"rating": rating}, headers=api)
+    by_api = client.get("/v1/partners", params={"sort": "-rating", "limit": 4}, headers=api).json()
+    assert [p["name"] for p in by_api["items"]] == [
+        "Konbini Checkout", "Line Bridge", "Voice Reviews", "Kikan Connect"]  # then by name
+    assert client.get("/v1/partners", params={"sort": "price"}, headers=api).status_code == 422
+    statuses = [p["status"] for p in client.get("/v1/partners", params={"sort": "status"},
+                                                 headers=api).json()["items"]]
+    assert statuses == sorted(statuses, key=["prospect", "negotiating", "active", "paused"].index)
+
+    monkeypatch.setattr(manage, "PAGE", 2)
+    sign_in(client, running.keys["pm"])
+    page = client.get("/partners", params={"sort": "-rating", "kind": "app"}).text
+    names = re.findall(r'<td><a href="/partners/[^"]+">([^<]+)</a>', page)
+    assert names == ["Konbini Checkout", "Line Bridge"]
+    assert 'aria-sort="descending"' in page and '<option value="-rating" selected>' in page
+    following = re.search(r'href="(/partners\?[^"]+)" rel="next"', page).group(1)  # type: ignore[union-attr]
+    assert following.replace("&amp;", "&") == "/partners?kind=app&sort=-rating&page=2"
+    header = re.search(r'href="(/partners\?[^"]+)">評価', page).group(1)  # type: ignore[union-attr]
+    assert header.replace("&amp;", "&") == "/partners?kind=app&sort=rating"  # turned round
+    second = client.get(following.replace("&amp;", "&")).text
+    assert re.findall(r'<td><a href="/partners/[^"]+">([^<]+)</a>', second) == [
+        "Voice Reviews", "Lingua Store"]  # unrated ones last, by name
+    assert client.get("/partners", params={"sort": "nonsense"}).status_code == 200  # by name
+
+
+def adopted_introduction(running: Running) -> str:
+    """A PM's verdict through the API: an adopted introduction of Teiki Subscriptions."""
+    pm = running.headers("pm")
+    answer = running.client.post("/v1/recommendations", json={"query": "定期購入を入れたい"},
+                                 headers=pm).json()
+    return running.client.post(f"/v1/recommendations/{answer['request_id']}/feedback", headers=pm,
+                               json={"partner_id": running.ids["t-sub"], "verdict": "adopted"}
+                               ).json()["introduction_id"]
+
+
+def test_errors_of_pages_are_pages_in_the_users_language(running: Running) -> None:
+    client = running.client
+    intro = adopted_introduction(running)
+    csrf = sign_in(client, running.keys["partner_manager"])
+    board = f"{client.base_url}/introductions"
+    refused = client.post(f"/introductions/{intro}", data={"csrf": csrf, "status": "proposed"},
+                          headers={"referer": board})
+    assert refused.status_code == 409 and refused.headers["content-type"].startswith("text/html")
+    assert "この操作はできません" in refused.text and "not proposed" in refused.text
+    assert f'href="{board}"' in refused.text  # the way back
+    assert 'id="typed"' not in refused.text  # nothing typed to offer again
+    missing = client.get("/partners/no-such-partner?lang=en")
+    assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+    assert 'href="/"' in missing.text  # no page of the app before it: the way back is home
+    bad_page = client.get("/partners", params={"page": "0"})
+    assert bad_page.status_code == 422 and "Please check what you entered" in bad_page.text
+    api = client.get("/v1/partners/no-such-partner", headers=running.headers("partner_manager"))
+    assert api.status_code == 404 and api.json()["error"] == "not_found"  # the API answers JSON
+
+
+def test_a_refused_form_offers_what_was_typed_again(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["partner_manager"])
+    partner = running.ids["t-reviews"]
+    typed = {"name": "佐藤 花子", "role": "カスタマーサクセス", "email": "sato-at-example"}
+    refused = client.post(f"/partners/{partner}/contacts", data={"csrf": csrf, **typed})
+    assert refused.status_code == 422 and "入力内容を確認してください" in refused.text
+    assert "<strong>メール</strong>" in refused.text  # the field, named in Japanese
+    form = refused.text[refused.text.index('id="typed"'):]
+    assert f'action="/partners/{partner}/contacts"' in refused.text
+    for value in typed.values():
+        assert f'value="{value}"' in form
+    again = client.post(f"/partners/{partner}/contacts",
+                        data={"csrf": csrf_of(form), **typed, "email": "sato@example.com"})
+    assert again.status_code == 200 and "佐藤 花子" in again.text
+    long_note = client.post(f"/partners/{partner}/notes",
+                            data={"csrf": csrf, "kind": "meeting", "body": "x" * 20_001,
+                                  "confidential": "true"})
+    assert long_note.status_code == 422 and '<textarea id="typed-body"' in long_note.text
+    assert 'name="confidential" value="true" checked' in long_note.text
