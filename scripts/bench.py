@@ -79,19 +79,26 @@ def bench(
         help="Intents JSONL whose English and Japanese texts, with the bench's own queries, "
         "measure the vector search's recall against exact search (skipped when missing)"
     )] = Path("../shared/eval/dev-intents.jsonl"),
+    served_import: Annotated[int, typer.Option(
+        help="First, import this many listings into a running server with an empty embedding "
+        "cache of its own: when it answers by keyword, when its index is whole (0: skip)")] = 5000,
 ) -> None:
     """Measure latency, throughput, build speed, cold start and memory; print a table and JSON."""
     records = read_appstore(appstore)
     probes = QUERIES + _intent_texts(intents)
     with (tempfile.TemporaryDirectory(prefix="pm-bench-cache-") as folder,
           ProgressBars(Console(stderr=True)) as progress):
+        served = _served_import(_catalog(records, served_import), progress) if served_import else None
         store = cache or Path(folder) / "embeddings.sqlite"
         results = [
             _bench_size(int(size), records, requests, clients, store, workers, probes, progress)
             for size in sizes.split(",") if size
         ]
-    report = {"machine": _machine(), "server_workers": workers, "results": results}
+    report = {"machine": _machine(), "server_workers": workers, "served_import": served,
+              "results": results}
     typer.echo(_table(results))
+    if served:
+        typer.echo(_served_table(served))
     text = json.dumps(report, indent=2)
     typer.echo(text)
     if out:
@@ -187,6 +194,61 @@ def _bench_size(
         "new_queries_p99_over_bare_p99": round(fresh["p99_ms"] / baseline["p99_ms"], 2),
         "no_result_cache_p50_over_bare_p50": round(ranked_one["p50_ms"] / baseline["p50_ms"], 2),
     }
+
+
+def _served_import(records: list[dict[str, Any]], progress: Progress) -> dict[str, Any]:
+    """A server on an empty catalog and an empty embedding cache; the listings imported by
+    another process (as `partnermatch import` would, this one encoding nothing): seconds from
+    the import's start to the server's first answer with candidates (by keyword), and to its
+    whole index (every channel)."""
+    stage = "served import: listings with every channel"
+    with tempfile.TemporaryDirectory(prefix="pm-bench-served-") as folder:
+        settings = Settings(database_url=f"sqlite:///{folder}/bench.db",
+                            index_dir=Path(folder) / "index")
+        runtime = open_runtime(settings)
+        with runtime.transaction() as session:
+            _, key = create_key(session, "bench", "pm")
+        runtime.database.dispose()
+        env = {**os.environ, "PARTNERMATCH_DATABASE_URL": settings.database_url,
+               "PARTNERMATCH_INDEX_DIR": str(settings.index_dir),
+               "PARTNERMATCH_RATE_LIMIT_PER_MINUTE": "100000000", "PARTNERMATCH_LOG_LEVEL": "WARNING"}
+        server, base, _ = _serve(env, 1)
+        try:
+            started = time.perf_counter()
+            runtime = open_runtime(settings)
+            with runtime.transaction() as session:
+                report = apply_import(session, SOURCE, records)
+                catalog_changed(session, *report.changed_partners)
+            imported = time.perf_counter() - started
+            runtime.database.dispose()
+            headers = {"Authorization": f"Bearer {key}"}
+            keyword = whole = None
+            while whole is None and time.perf_counter() - started < 3600:
+                elapsed = time.perf_counter() - started
+                if keyword is None:
+                    answer = httpx.post(f"{base}/v1/recommendations", headers=headers, timeout=30,
+                                        json={"query": "subscriptions", "top_k": 5}).json()
+                    keyword = elapsed if answer.get("candidates") else None
+                ready = httpx.get(f"{base}/readyz", timeout=30).json()
+                if ready.get("partners") == len(records):
+                    progress(stage, len(records) - int(ready["vectors_pending"]), len(records))
+                    if ready.get("complete"):
+                        whole = time.perf_counter() - started
+                time.sleep(0.25)
+        finally:
+            _stop(server)
+    return {"partners": len(records), "import_s": round(imported, 2),
+            "keyword_answer_s": round(keyword, 1) if keyword is not None else None,
+            "whole_index_s": round(whole, 1) if whole is not None else None}
+
+
+def _served_table(served: dict[str, Any]) -> str:
+    return "\n".join([
+        "", "| cold import into a running server | import s | answers by keyword after s | "
+        "whole index after s |", "|" + " --- |" * 4,
+        f"| {served['partners']} partners, empty embedding cache | {served['import_s']} | "
+        f"{served['keyword_answer_s']} | {served['whole_index_s']} |",
+    ])
 
 
 def _catalog(records: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:

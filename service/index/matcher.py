@@ -133,6 +133,7 @@ class Matcher:
                 self._fill_in_background()
             else:
                 self._save()
+                self._write_status(force=True)
             log.info("index built", extra={"generation": generation, "count": self.engine.count(),
                                            "vectors_pending": self.engine.pending()})
         _settle()
@@ -198,13 +199,15 @@ class Matcher:
         ))
         if removed:
             self.engine.remove(removed)
+        later = bool(changed) and self._vectors_later(len(changed))
         if changed:
-            later = self._vectors_later(len(changed))
             self.engine.upsert(changed, self._report, vectors=not later)
-            if later:
-                self._fill_in_background()
         self.generation = generation
         self._watermark = started - CLOCK_SLACK
+        if later:
+            self._fill_in_background()
+        elif changed:
+            self._write_status()
         return True
 
     def _catch_up(self) -> bool:
@@ -280,6 +283,7 @@ class Matcher:
         status = {**self.status(), "stage": stage, "done": done, "total": total,
                   "pid": os.getpid(), "at": utcnow().isoformat()}
         try:
+            self.settings.index_dir.mkdir(parents=True, exist_ok=True)
             write_atomic(self.settings.index_dir / STATUS_FILE, json.dumps(status).encode())
         except OSError:  # a status nobody may read is not worth failing a build for
             log.warning("index status not written", exc_info=True)
