@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -47,10 +48,16 @@ from service.partners.routes import present, present_note
 from service.partners.schemas import ContactCreate, NoteCreate, PartnerUpdate
 from service.recommendations.feedback import record_feedback
 from service.recommendations.schemas import Filters, RecommendationCreate
-from service.recommendations.service import recent_questions, recommend, similar_partners
+from service.recommendations.service import (
+    recent_questions,
+    recommend,
+    recommendation_again,
+    similar_partners,
+)
 from service.records import get_or_404
 
 router = APIRouter(include_in_schema=False)
+TOP_K = 5  # candidates a search shows
 
 
 def install(app: FastAPI) -> None:
@@ -118,52 +125,75 @@ def logout(user: PostedDep) -> Response:
 def search_page(
     request: Request, user: UserDep, session: SessionDep, q: str = "", status: str = "",
     platform: str = "", language: str = "", kind: str = "", category: str = "",
+    shown: Annotated[str, Query(alias="request", max_length=36)] = "",
 ) -> HTMLResponse:
     """The PM's screen: one box, the ranked candidates and the verdict buttons. Asking records
-    the request (as the API does), so its verdicts can refer to it."""
+    the request (as the API does), so its verdicts can refer to it; coming back to a request
+    (`request=` its id, from a partner's page) shows it again without recording another."""
     chosen = {"status": status, "platform": platform, "language": language, "kind": kind,
               "category": category}
-    answer = _ask(request, user, q.strip()[:2000], chosen) if q.strip() else None
-    return render(request, "search.html", user, q=q, chosen=chosen, answer=answer,
+    query, filters = q.strip()[:2000], _filters(chosen)
+    answer = None
+    if query and shown:
+        answer = recommendation_again(session, request.app.state.matcher, user.caller, shown,
+                                      query, filters, TOP_K)
+    if query and answer is None:
+        answer = _ask(request, user, query, filters)
+    here = "/search?" + urlencode({"q": q, **{k: v for k, v in chosen.items() if v},
+                                   "request": answer.request_id}) if answer else ""
+    return render(request, "search.html", user, q=q, chosen=chosen, answer=answer, here=here,
                   recent=recent_questions(session, user.caller),
                   options={"status": PARTNER_STATUSES, "platform": PLATFORMS,
                            "language": ("ja", "en"), "kind": PARTNER_KINDS,
                            "category": CATEGORIES})
 
 
-def _ask(request: Request, user: ConsoleUser, query: str, chosen: dict[str, str]) -> Any:
-    filters = Filters.model_validate({
+def _filters(chosen: dict[str, str]) -> Filters:
+    return Filters.model_validate({
         "statuses": [chosen["status"]] if chosen["status"] in PARTNER_STATUSES else [],
         "kinds": [chosen["kind"]] if chosen["kind"] in PARTNER_KINDS else [],
         "platforms": [chosen["platform"]] if chosen["platform"] else [],
         "languages": [chosen["language"]] if chosen["language"] else [],
         "categories": [chosen["category"]] if chosen["category"] else [],
     })
-    body = RecommendationCreate(query=query, top_k=5, filters=filters)
+
+
+def _ask(request: Request, user: ConsoleUser, query: str, filters: Filters) -> Any:
+    body = RecommendationCreate(query=query, top_k=TOP_K, filters=filters)
     sessions = request.app.state.sessions
     with reading(sessions) as reader, transaction(sessions) as writer:
         return recommend(reader, request.app.state.matcher, user.caller, body, channel="console",
                          request_id=request.state.request_id, writer=writer)
 
 
+def back_to_search(back: str) -> str:
+    """A link back to the search results a page was opened from; only ever the search page."""
+    return back if back.startswith("/search?") else ""
+
+
 @router.post("/feedback")
 def feedback(
     request: Request, user: PostedDep, session: SessionDep, settings: SettingsDep,
     request_id: Annotated[str, Form(max_length=36)], partner_id: Annotated[str, Form(max_length=36)],
-    verdict: Annotated[str, Form(max_length=16)], q: Annotated[str, Form(max_length=2000)] = "",
+    verdict: Annotated[str, Form(max_length=16)], back: Annotated[str, Form(max_length=4000)] = "",
 ) -> HTMLResponse:
     if not user.caller.sees_notes:  # the API's rule: feedback is for PMs and up
         return forbidden(request, user)
     introduction = record_feedback(session, user.caller, request_id, partner_id, verdict,
                                    adoption_signal=settings.adoption_signal)
-    return render(request, "recorded.html", user, introduction=introduction, verdict=verdict, q=q)
+    return render(request, "recorded.html", user, introduction=introduction, verdict=verdict,
+                  back=back_to_search(back))
 
 
 # -- partners ---------------------------------------------------------------------------------
 
 
 @router.get("/partners/{partner_id}")
-def partner_page(request: Request, partner_id: str, user: UserDep, session: SessionDep) -> HTMLResponse:
+def partner_page(
+    request: Request, partner_id: str, user: UserDep, session: SessionDep,
+    back: Annotated[str, Query(max_length=4000)] = "",
+) -> HTMLResponse:
+    """A partner's page; `back`: the search results it was opened from."""
     partner = get_or_404(session, Partner, partner_id)
     caller = user.caller
     intros = []
@@ -175,7 +205,8 @@ def partner_page(request: Request, partner_id: str, user: UserDep, session: Sess
                   notes=[present_note(n, caller) for n in partners.visible_notes(partner, caller)],
                   contacts=partners.list_contacts(session, partner) if caller.sees_notes else [],
                   introductions=intros, note_kinds=NOTE_KINDS, statuses=PARTNER_STATUSES,
-                  similar=similar_partners(session, request.app.state.matcher, partner.id))
+                  similar=similar_partners(session, request.app.state.matcher, partner.id),
+                  back=back_to_search(back))
 
 
 @router.post("/partners/{partner_id}/notes")

@@ -61,7 +61,7 @@ def forbidden(request: Request, user: ConsoleUser) -> HTMLResponse:
 
 
 # Fields of the console's forms that are chosen or carried, not typed: sent again as they were.
-UNTYPED = frozenset({"request_id", "partner_id", "verdict", "q", "confirm", "status", "kind",
+UNTYPED = frozenset({"request_id", "partner_id", "verdict", "back", "confirm", "status", "kind",
                      "revenue_period"})
 CHECKBOXES = frozenset({"confidential"})
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.tables import RecommendationRequest
-from models.engine import Match
+from models.engine import Match, SearchResult
 from models.explain import why
 from service.auth.callers import Caller, readable
 from service.index.matcher import Matcher
@@ -16,6 +16,7 @@ from service.recommendations.partner_views import PartnerView, load_views
 from service.recommendations.schemas import (
     Candidate,
     Evidence,
+    Filters,
     RecommendationCreate,
     RecommendationRead,
     SimilarPartner,
@@ -40,14 +41,8 @@ def recommend(
     held for one insert, not for the reads and the building of the answer).
     """
     started = time.perf_counter()
-    generation = matcher.generation  # before the views are read: they are never older
-    result = matcher.search(request.query, request.top_k, request.filters.facets() or None)
-    views = matcher.views.get(session, [m.id for m in result.candidates], generation, load_views)
-    candidates = [
-        _candidate(match, views[match.id], caller, result.language)
-        for match in result.candidates
-        if match.id in views
-    ]
+    result, candidates = _ranked(session, matcher, caller, request.query, request.top_k,
+                                 request.filters)
     record = RecommendationRequest(
         query=request.query,
         language=result.language,
@@ -70,6 +65,41 @@ def recommend(
         request_id=record.id, language=result.language, took_ms=took, candidates=candidates,
         channels=list(result.channels), complete=result.complete,
     )
+
+
+def recommendation_again(
+    session: Session, matcher: Matcher, caller: Caller, request_id: str, query: str,
+    filters: Filters, top_k: int,
+) -> RecommendationRead | None:
+    """A recommendation this caller was given, shown again under its own id and recording
+    nothing (verdicts on it refer to it still): the engine's results cache answers it, unless the
+    index changed since, and only partners it showed are shown. None when the caller was given
+    none with this id, query and filters."""
+    started = time.perf_counter()
+    record = session.get(RecommendationRequest, request_id)
+    if (record is None or record.caller != caller.label or record.query != query
+            or record.filters != filters.model_dump(exclude_defaults=True)):
+        return None
+    result, candidates = _ranked(session, matcher, caller, query, top_k, filters)
+    shown = {c["partner_id"] for c in record.candidates}
+    return RecommendationRead(
+        request_id=record.id, language=result.language,
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        candidates=[c for c in candidates if c.partner.id in shown],
+    )
+
+
+def _ranked(
+    session: Session, matcher: Matcher, caller: Caller, query: str, top_k: int, filters: Filters
+) -> tuple[SearchResult, list[Candidate]]:
+    generation = matcher.generation  # before the views are read: they are never older
+    result = matcher.search(query, top_k, filters.facets() or None)
+    views = matcher.views.get(session, [m.id for m in result.candidates], generation, load_views)
+    return result, [
+        _candidate(match, views[match.id], caller, result.language)
+        for match in result.candidates
+        if match.id in views
+    ]
 
 
 def explanation(match: Match, caller: Caller, language: str) -> tuple[dict[str, str] | None, str]:

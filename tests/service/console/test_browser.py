@@ -268,3 +268,25 @@ def test_a_move_the_life_cycle_forbids_is_a_page_with_the_way_back(
     page.wait_for_selector(".candidate")
     assert QUERY in page.get_by_label("お客様のご要望は？").input_value()
     pm.close()
+
+
+def test_back_to_search_from_a_partner_page_shows_the_same_results(
+    served: dict[str, Any], browser: Any
+) -> None:
+    base, keys = served["base"], served["keys"]
+    pm = Visit(browser, base, keys["pm"])
+    page = pm.open("/")
+    page.get_by_label("お客様のご要望は？").fill(QUERY)
+    page.get_by_role("button", name="探す").click()
+    page.wait_for_selector(".candidate")
+    request_id = page.locator('input[name="request_id"]').first.input_value()
+    shown = [c.get_attribute("data-partner-id") for c in page.query_selector_all(".candidate")]
+    page.locator(".candidate h3 a").nth(1).click()
+    page.wait_for_url(re.compile(r".*/partners/.*back=.*"))
+    pm.check("partner-from-search", screenshot=False)
+    page.get_by_role("link", name="検索に戻る").click()
+    page.wait_for_selector(".candidate")
+    assert page.locator('input[name="request_id"]').first.input_value() == request_id
+    assert [c.get_attribute("data-partner-id") for c in page.query_selector_all(".candidate")] == shown
+    assert page.get_by_label("お客様のご要望は？").input_value() == QUERY
+    pm.close()

@@ -4,10 +4,13 @@ verdict reaching a manager's board and the KPIs through the same domain function
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from catalog.tables import RecommendationRequest
 from service.console import manage
 from tests.helpers.service import CANARY, SHARE_CANARY, TERMS_CANARY, Running
 
@@ -350,3 +353,37 @@ def test_a_refused_form_offers_what_was_typed_again(running: Running) -> None:
                                   "confidential": "true"})
     assert long_note.status_code == 422 and '<textarea id="typed-body"' in long_note.text
     assert 'name="confidential" value="true" checked' in long_note.text
+
+
+def recorded_requests(running: Running) -> int:
+    with running.sessions() as session:
+        return session.scalar(select(func.count()).select_from(RecommendationRequest)) or 0
+
+
+def test_back_to_search_shows_the_same_request_without_recording_another(running: Running) -> None:
+    client = running.client
+    csrf = sign_in(client, running.keys["pm"])
+    page = client.get("/search", params={"q": "定期購入を入れたい", "status": "active"}).text
+    request_id = re.search(r'name="request_id" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    order = re.findall(r'data-partner-id="([^"]+)"', page)
+    link = re.search(r'<h3><a href="(/partners/[^"]+)"', page).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    partner = client.get(link).text
+    back = re.search(r'<p class="back"><a href="([^"]+)"', partner).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    query = urlencode({"q": "定期購入を入れたい", "status": "active", "request": request_id})
+    assert back == f"/search?{query}"
+    count = recorded_requests(running)
+    again = client.get(back).text
+    assert recorded_requests(running) == count  # shown again, not asked again
+    assert re.findall(r'data-partner-id="([^"]+)"', again) == order
+    assert f'name="request_id" value="{request_id}"' in again
+    assert '<option value="active" selected>' in again  # the filters kept
+    verdict = client.post("/feedback", data={"csrf": csrf, "request_id": request_id,
+                                             "partner_id": order[0], "verdict": "proposed",
+                                             "back": back})
+    assert verdict.status_code == 200 and f'href="{back.replace("&", "&amp;")}"' in verdict.text
+    for forged in ("https://elsewhere.example/", "//elsewhere.example/search?q=x"):
+        assert 'class="back"' not in client.get(link.split("?")[0], params={"back": forged}).text
+    client.cookies.clear()
+    sign_in(client, running.keys["partner_manager"])  # another caller's request is asked anew
+    client.get(back)
+    assert recorded_requests(running) == count + 1
