@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Form, Request
 from fastapi.exceptions import RequestValidationError
@@ -47,6 +48,7 @@ def render(request: Request, name: str, user: ConsoleUser | None, status_code: i
     language = language_of(request)
     response = templates.TemplateResponse(
         request, name, {"t": translator(language), "lang": language, "languages": LANGUAGES,
+                        "switch": {code: _switched(request, code) for code in LANGUAGES},
                         "user": user, "caller": user.caller if user else None,
                         "yen": charts.yen, **context},
         status_code=status_code,
@@ -54,6 +56,12 @@ def render(request: Request, name: str, user: ConsoleUser | None, status_code: i
     if request.query_params.get("lang") in LANGUAGES:  # the switch sticks
         response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="lax")
     return response
+
+
+def _switched(request: Request, language: str) -> str:
+    """This page in another language: the same path and query (a search stays a search)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*query, ('lang', language)])}"
 
 
 def forbidden(request: Request, user: ConsoleUser) -> HTMLResponse:

@@ -36,7 +36,8 @@ def check_move(current: str, status: str) -> None:
     """Conflict unless the life cycle lets an introduction go from `current` to `status`."""
     if status != current and status not in NEXT[current]:
         allowed = ", ".join(sorted(NEXT[current])) or "nothing"
-        raise Conflict(f"a {current} introduction can become {allowed}, not {status}")
+        article = "an" if current[0] in "aeiou" else "a"
+        raise Conflict(f"{article} {current} introduction can become {allowed}, not {status}")
 
 
 def move(intro: Introduction, status: str, on: date | None = None, today: date | None = None) -> bool:

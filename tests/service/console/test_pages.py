@@ -71,6 +71,9 @@ def test_japanese_by_default_english_on_request(running: Running) -> None:
     assert "What does the client need?" in english.text and 'lang="en"' in english.text
     assert "What does the client need?" in client.get("/").text  # the switch sticks
     assert "お客様のご要望は？" in client.get("/?lang=ja").text
+    # The switch keeps the page as it is: a search stays the same search
+    search = client.get("/search", params={"q": "定期購入", "status": "active"}).text
+    assert 'href="/search?q=%E5%AE%9A%E6%9C%9F%E8%B3%BC%E5%85%A5&amp;status=active&amp;lang=en"' in search
 
 
 @pytest.mark.parametrize("role", ["viewer", "pm"])

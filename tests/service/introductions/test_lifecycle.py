@@ -47,7 +47,7 @@ def test_a_verdict_never_moves_an_introduction_back(running: Running) -> None:
     partner = answer["candidates"][0]["partner"]["id"]
     adopted = verdict(running, answer["request_id"], partner, "adopted").json()
     back = verdict(running, answer["request_id"], partner, "proposed")
-    assert back.status_code == 409 and "adopted introduction can become" in back.json()["detail"]
+    assert back.status_code == 409 and "an adopted introduction can become" in back.json()["detail"]
     assert stored(running, adopted["introduction_id"]).status == "adopted"
     patched = running.client.patch(f"/v1/introductions/{adopted['introduction_id']}",
                                    json={"status": "proposed", "revenue": 9},
