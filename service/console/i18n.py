@@ -59,6 +59,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sort_rating": "評価の低い順", "sort_-rating": "評価の高い順",
         "sort_updated": "更新の古い順", "sort_-updated": "更新の新しい順",
         "err_400": "入力内容を確認してください", "err_400_hint": "保存できない値が含まれています。",
+        "err_403": "このフォームは送信できませんでした",
+        "err_403_hint": ("ページを開き直してから、もう一度送信してください"
+                         "（確認用のトークンが古いか、ありません）。"),
         "err_404": "見つかりません", "err_404_hint": "削除されたか、URLが正しくない可能性があります。",
         "err_409": "この操作はできません",
         "err_409_hint": ("いまの状態からはこの変更ができません"
@@ -124,6 +127,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sort_rating": "Lowest rated", "sort_-rating": "Highest rated",
         "sort_updated": "Least recently updated", "sort_-updated": "Recently updated",
         "err_400": "Please check what you entered", "err_400_hint": "A value cannot be stored.",
+        "err_403": "This form could not be sent",
+        "err_403_hint": "Open the page again, then send it again (its check token is old or missing).",
         "err_404": "Not found", "err_404_hint": "It was deleted, or the address is wrong.",
         "err_409": "That cannot be done now",
         "err_409_hint": ("Not from the current state (an introduction moves through its statuses "

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -76,7 +77,9 @@ async def _to_login(request: Request, exc: Exception) -> Response:
 
 
 async def _csrf_refused(request: Request, exc: Exception) -> Response:
-    return HTMLResponse("403: the form's CSRF token is missing or wrong", status_code=403)
+    detail = "the form's CSRF token is missing or wrong"
+    page = await run_in_threadpool(error_page, request, 403, {"detail": detail, "fields": []}, exc)
+    return page or HTMLResponse(f"403: {detail}", status_code=403)
 
 
 # -- sign in and out --------------------------------------------------------------------------

@@ -60,6 +60,7 @@ def test_a_post_without_the_csrf_token_is_refused(running: Running) -> None:
     for data in ({}, {"csrf": "forged"}):
         answer = client.post(f"/partners/{partner}/notes", data={"kind": "meeting", "body": "x", **data})
         assert answer.status_code == 403
+        assert "このフォームは送信できませんでした" in answer.text  # a page, in the user's language
     assert "x" not in [n for n in client.get(f"/partners/{partner}").text.split("<p>")]
 
 
