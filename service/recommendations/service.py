@@ -86,6 +86,7 @@ def recommendation_again(
         request_id=record.id, language=result.language,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
         candidates=[c for c in candidates if c.partner.id in shown],
+        channels=list(result.channels), complete=result.complete,
     )
 
 

@@ -15,6 +15,7 @@ from catalog.tables import Partner
 
 def _other_writer(factory: sessionmaker[Session]) -> sqlite3.Connection:
     path = make_url(str(factory.kw["bind"].url)).database
+    assert path is not None
     return sqlite3.connect(path, timeout=0.05, isolation_level=None)
 
 

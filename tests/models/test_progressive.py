@@ -35,7 +35,7 @@ def test_a_build_without_vectors_answers_by_keyword_and_says_so(keyword_first):
     assert result.candidates[0].channels["dense"] is None  # ranked by no vector channel yet
 
 
-def test_filled_in_batches_it_answers_as_a_whole_build_does(whole, keyword_first):
+def test_filled_in_batches_it_answers_as_a_whole_build_does(whole, keyword_first) -> None:
     seen: list[tuple[int, int]] = []
     assert keyword_first.fill(lambda stage, done, total: seen.append((done, total)), batch=4) == len(CORPUS)
     assert keyword_first.pending() == 0

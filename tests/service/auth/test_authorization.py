@@ -56,7 +56,7 @@ def app_routes(running: Running) -> list[tuple[str, str]]:
     routes = []
     for route in running.app.routes:
         if isinstance(route, APIRoute) and route.path not in DOCS:
-            routes += [(method, route.path) for method in sorted(route.methods)]
+            routes += [(method, route.path) for method in sorted(route.methods or ())]
     return routes
 
 

@@ -172,7 +172,7 @@ def test_wrong_content_types_and_broken_bodies_are_refused(running: Running) -> 
 def test_odd_headers_and_keys_are_a_401(running: Running) -> None:
     for header in ("Bearer " + "k" * 10_000, "Bearer \u00e9\u00e8", "Bearer", "Bearer  ",
                    "bearer pm_" + "\u00ff" * 20, "Token abc"):
-        answer = running.client.get("/v1/partners", headers={"Authorization": header.encode("latin-1")})
+        answer = running.client.get("/v1/partners", headers={b"Authorization": header.encode("latin-1")})
         assert_refused(answer, 401)
 
 

@@ -17,7 +17,7 @@ from tests.helpers.service import PARTNERS
 
 
 @pytest.fixture
-def catalog(tmp_path: Path):  # type: ignore[no-untyped-def]
+def catalog(tmp_path: Path):
     database = open_database(f"sqlite:///{tmp_path / 'views.db'}")
     upgrade(database)
     sessions = session_factory(database)
@@ -29,17 +29,19 @@ def catalog(tmp_path: Path):  # type: ignore[no-untyped-def]
     database.dispose()
 
 
-def rename(sessions, partner_id: str, name: str) -> None:  # type: ignore[no-untyped-def]
+def rename(sessions, partner_id: str, name: str) -> None:
     with transaction(sessions) as session:
-        session.get(Partner, partner_id).name = name
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        partner.name = name
 
 
-def name_seen(views: PartnerViews, sessions, partner_id: str, generation: int) -> str:  # type: ignore[no-untyped-def]
+def name_seen(views: PartnerViews, sessions, partner_id: str, generation: int) -> str:
     with reading(sessions) as session:
         return views.get(session, [partner_id], generation, load_views)[partner_id].summary.name
 
 
-def test_views_are_kept_for_a_generation(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_views_are_kept_for_a_generation(catalog) -> None:
     sessions, partner_id = catalog
     views = PartnerViews()
     assert name_seen(views, sessions, partner_id, 1) == "Teiki Subscriptions"
@@ -53,11 +55,13 @@ def test_views_are_kept_for_a_generation(catalog) -> None:  # type: ignore[no-un
         assert views.get(session, ["no-such-partner"], 2, load_views) == {}
 
 
-def test_a_view_read_by_a_writing_session_or_during_a_change_is_not_kept(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_a_view_read_by_a_writing_session_or_during_a_change_is_not_kept(catalog) -> None:
     sessions, partner_id = catalog
     views = PartnerViews()
     with transaction(sessions) as session:
-        session.get(Partner, partner_id).name = "Not Committed Yet"
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        partner.name = "Not Committed Yet"
         session.flush()
         assert views.get(session, [partner_id], 1, load_views)[partner_id].summary.name == "Not Committed Yet"
         session.rollback()
@@ -65,7 +69,7 @@ def test_a_view_read_by_a_writing_session_or_during_a_change_is_not_kept(catalog
 
     loads = []
 
-    def load_while_changed(session, ids):  # type: ignore[no-untyped-def]
+    def load_while_changed(session, ids):
         loads.append(ids)
         read = load_views(session, ids)
         views.invalidate()  # a change committed while the view was being read
@@ -78,7 +82,7 @@ def test_a_view_read_by_a_writing_session_or_during_a_change_is_not_kept(catalog
     assert len(loads) == 2  # the first read was not kept
 
 
-def test_each_caller_reads_the_notes_of_its_role(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_each_caller_reads_the_notes_of_its_role(catalog) -> None:
     sessions, partner_id = catalog
     with reading(sessions) as session:
         notes = PartnerViews().get(session, [partner_id], 1, load_views)[partner_id].notes

@@ -12,14 +12,14 @@ from tests.helpers.service import Running
 MANAGER = "partner_manager"
 
 
-def ask(running: Running, query: str = "定期購入を入れたい") -> dict:  # type: ignore[type-arg]
+def ask(running: Running, query: str = "定期購入を入れたい") -> dict:
     answer = running.client.post("/v1/recommendations", json={"query": query, "top_k": 3},
                                  headers=running.headers("pm"))
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-def verdict(running: Running, request_id: str, partner_id: str, value: str):  # type: ignore[no-untyped-def]
+def verdict(running: Running, request_id: str, partner_id: str, value: str):
     return running.client.post(f"/v1/recommendations/{request_id}/feedback",
                                 json={"partner_id": partner_id, "verdict": value},
                                 headers=running.headers("pm"))

@@ -104,8 +104,9 @@ def test_update_and_archive_follow_into_recommendations(running: Running) -> Non
     listed = running.client.get("/v1/partners", headers=running.headers("viewer")).json()
     assert listed["total"] == 7
     with running.sessions() as session:  # a soft delete: the row and its history stay
-        assert session.get(Partner, konbini).status == "archived"
-        assert session.scalar(select(func.count()).select_from(AuditEntry)) >= 2
+        row = session.get(Partner, konbini)
+        assert row is not None and row.status == "archived"
+        assert (session.scalar(select(func.count()).select_from(AuditEntry)) or 0) >= 2
 
 
 def test_notes_lifecycle_and_confidentiality(running: Running) -> None:
@@ -136,7 +137,8 @@ def test_notes_lifecycle_and_confidentiality(running: Running) -> None:
         f"/v1/notes/{note['id']}", json={"body": "x"}, headers=running.headers(MANAGER)
     ).status_code == 404
     with running.sessions() as session:  # withdrawn, never lost
-        assert session.get(NegotiationNote, note["id"]).deleted_at is not None
+        withdrawn = session.get(NegotiationNote, note["id"])
+        assert withdrawn is not None and withdrawn.deleted_at is not None
     bad = ({"kind": "gossip", "body": "x"}, {"kind": "meeting"}, {"kind": "meeting", "body": "x", "x": 1})
     for body in bad:
         answer = running.client.post(f"/v1/partners/{sub}/notes", json=body, headers=running.headers(MANAGER))
@@ -176,7 +178,7 @@ def test_a_repeated_recommendation_writes_its_record_only_yet_shows_every_change
     assert answer()["candidates"][0]["partner"]["id"] == sub
     statements: list[str] = []
 
-    def seen(_connection, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+    def seen(_connection, _cursor, statement, *_rest) -> None:
         if "catalog_state" not in statement:  # the matcher's poll of the generation
             statements.append(statement.strip())
 
@@ -264,6 +266,7 @@ def test_recommendation_answer_shape_and_record(running: Running) -> None:
 
     with running.sessions() as session:
         record = session.get(RecommendationRequest, answer["request_id"])
+        assert record is not None
         assert record.query == "コンビニ決済" and record.client == {"name": "Cafe KK"}
         assert record.candidates[0]["partner_id"] == top["partner"]["id"]
 

@@ -19,7 +19,7 @@ def recommendation(running: Running, query: str = "定期購入を入れたい")
     return answer.json()["request_id"]
 
 
-def feedback(running: Running, request_id: str, partner: str, verdict: str, role: str = "pm"):  # type: ignore[no-untyped-def]
+def feedback(running: Running, request_id: str, partner: str, verdict: str, role: str = "pm"):
     return running.client.post(
         f"/v1/recommendations/{request_id}/feedback",
         json={"partner_id": running.ids[partner], "verdict": verdict, "comment": "fits"},
@@ -139,9 +139,9 @@ def test_introduction_routes_refuse(running: Running) -> None:
     for body in ({"satisfaction": 6}, {"revenue": -1}, {"status": "won"}, {"notes": "x"}):
         answer = running.client.patch(url, json=body, headers=running.headers(MANAGER))
         assert answer.status_code == 422, body
-    for body in ({"revenue_period": None}, {"status": None}):  # null for what may not be empty
-        answer = running.client.patch(url, json=body, headers=running.headers(MANAGER))
-        assert answer.status_code == 400 and "cannot be null" in answer.json()["detail"], body
+    for nulled in ({"revenue_period": None}, {"status": None}):  # null for what may not be empty
+        answer = running.client.patch(url, json=nulled, headers=running.headers(MANAGER))
+        assert answer.status_code == 400 and "cannot be null" in answer.json()["detail"], nulled
     assert running.client.get(url, headers=running.headers(MANAGER)).json()["satisfaction"] is None
 
 

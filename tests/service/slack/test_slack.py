@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from slack_sdk.signature import SignatureVerifier
+from slack_sdk.signature import Clock, SignatureVerifier
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -136,14 +136,14 @@ def catalog(
         search = matcher.search
 
         def slowed_search(*args: Any, **kwargs: Any) -> Any:
-            time.sleep(catalog.search_delay)  # the real search still runs, only later
+            time.sleep(seeded.search_delay)  # the real search still runs, only later
             return search(*args, **kwargs)
 
         matcher.search = slowed_search  # type: ignore[method-assign]
         return matcher
 
-    catalog = Catalog(settings, sessions, ids, matcher_factory)
-    yield catalog
+    seeded = Catalog(settings, sessions, ids, matcher_factory)
+    yield seeded
     if request.param == "sqlite":
         engine.dispose()
     else:
@@ -198,7 +198,7 @@ def test_slacks_published_example_verifies() -> None:
     secret, stamp = "8f742231b10e8888abcd99yyyzzz85a5", "1531420618"
     expected = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 
-    class Then:
+    class Then(Clock):
         def now(self) -> float:
             return 1531420618 + 30.0
 
@@ -427,9 +427,9 @@ def test_bad_stale_and_retried_requests_change_nothing(bot: Bot) -> None:
     before = bot.counts()
     command, command_hook = bot.command_body(QUERY)
     click, click_hook = bot.click_body("adopted", value)
-    for name, headers in BAD_HEADERS.items():
+    for name, make_headers in BAD_HEADERS.items():
         for path, body in (("/slack/commands", command), ("/slack/interactions", click)):
-            answer = bot.post(path, body, headers(body))
+            answer = bot.post(path, body, make_headers(body))
             assert answer.status_code == 401, (name, path, answer.text)
     time.sleep(0.5)
     assert bot.counts() == before
