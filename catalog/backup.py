@@ -13,13 +13,11 @@ index afterwards is the caller's job (the index is not in the file).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import IO, Any, cast
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
@@ -36,6 +34,7 @@ from sqlalchemy import (
 )
 
 from catalog.tables import ApiKey, AuditEntry, Base, CatalogState
+from models.files import atomic_file
 
 AUDIT = AuditEntry.__tablename__
 FORMAT = "partnermatch-backup"
@@ -64,17 +63,8 @@ def tables() -> list[Table]:
 def backup(database: Engine, path: Path) -> BackupReport:
     """Write every row to `path` from one consistent snapshot; the file appears whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out, _snapshot(database) as connection:
-            report = _write(connection, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return report
+    with atomic_file(path, "w", encoding="utf-8") as out, _snapshot(database) as connection:
+        return _write(connection, out)
 
 
 def restore(
@@ -191,7 +181,7 @@ def _snapshot(database: Engine):  # type: ignore[no-untyped-def]
     return database.connect()
 
 
-def _write(connection: Connection, out: TextIO) -> BackupReport:
+def _write(connection: Connection, out: IO[str]) -> BackupReport:
     with connection.begin():
         revision = MigrationContext.configure(connection).get_current_revision()
         counts: dict[str, int] = {}

@@ -22,8 +22,9 @@ import numpy as np
 import orjson
 
 from models.documents import Document
+from models.files import write_atomic
 from models.text import tokenize
-from models.vector_index import META_FILE, IndexMismatch, write_atomic
+from models.vector_index import META_FILE, IndexMismatch
 
 BM25_DIR = "bm25"
 # Sentences whose tokens fingerprint the text analysis: a saved BM25 index made by another

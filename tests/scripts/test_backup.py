@@ -21,7 +21,7 @@ from catalog.db import open_database, session_factory, upgrade
 from catalog.generation import current_generation
 from catalog.repository import active_partners
 from catalog.tables import ApiKey, AuditEntry, Base
-from models.engine_store import current_version
+from models.engine.store import current_version
 from scripts.cli import app as cli
 from service.app import create_app
 from service.index.matcher import Matcher

@@ -34,7 +34,7 @@ from catalog.importers.upsert import apply_import
 from catalog.repository import active_partners
 from catalog.tables import NegotiationNote, Partner
 from models.engine import MatchingEngine
-from models.engine_store import VERSIONS_DIR
+from models.engine.store import VERSIONS_DIR
 from service.auth.keys import create_key
 from tests.helpers.processes import catalog_records, command_env, kill, partnermatch, served
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from catalog.db import session_factory
 from catalog.repository import active_partner_ids
 from models.engine import MatchingEngine
-from models.engine_store import current_version
+from models.engine.store import current_version
 from models.vector_index import IndexMismatch
 from service.index.matcher import Matcher, read_status
 from service.settings import Settings

@@ -15,7 +15,7 @@ from catalog.db import session_factory, transaction
 from catalog.generation import bump_generation, current_generation
 from catalog.repository import active_partner_ids
 from catalog.tables import Partner
-from models.engine_store import VERSIONS_DIR, current_version
+from models.engine.store import VERSIONS_DIR, current_version
 from service.index.matcher import Matcher
 from service.settings import Settings
 from tests.helpers.service import seed

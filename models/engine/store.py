@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from models.documents import Document
-from models.vector_index import IndexMismatch, fsync_directory, write_atomic
+from models.files import fsync_directory, write_atomic
+from models.vector_index import IndexMismatch
 
 POINTER_FILE = "CURRENT"
 VERSIONS_DIR = "versions"
