@@ -163,9 +163,23 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = 
     result["index"] = read_status(runtime.settings.index_dir)
     if as_json:
         typer.echo(json.dumps(result))
-    else:
-        for key, value in result.items():
-            typer.echo(f"{key}: {value}")
+        return
+    index = result.pop("index")
+    for key, value in result.items():
+        typer.echo(f"{key}: {value}")
+    typer.echo(f"index: {_index_status(index)}")
+
+
+def _index_status(index: object) -> str:
+    """The index's last build or background encoding, in words."""
+    if not isinstance(index, dict):
+        return "not built here yet"
+    partners, pending = int(index.get("partners") or 0), int(index.get("vectors_pending") or 0)
+    held = f"{partners:,} partner{'' if partners == 1 else 's'}"
+    if pending:
+        return (f"{held}, {pending:,} still being encoded (searchable by keyword meanwhile), "
+                f"as of {index.get('at')}")
+    return f"{held}, every channel, generation {index.get('generation')}"
 
 
 @app.command("serve")

@@ -53,6 +53,11 @@ def test_an_import_is_audited_with_its_files_and_counts(
     # Without --json, one line a person reads
     assert again.stdout.splitlines()[-1].startswith(
         "imported csv: 0 created, 0 updated, 1 unchanged; the index holds 1 partner (")
+    stats = CliRunner().invoke(cli, ["catalog", "stats", "--json"])
+    assert json.loads(stats.stdout)["index"]["partners"] == 1  # beside the index, from another process
+    assert json.loads(stats.stdout)["index"]["complete"] is True
+    assert CliRunner().invoke(cli, ["catalog", "stats"]).stdout.splitlines()[-1].startswith(
+        "index: 1 partner, every channel, generation ")
     with session_factory(database)() as session:
         row, _ = session.scalars(  # the second import (nothing changed) is audited too
             select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.id)).all()
