@@ -48,7 +48,7 @@ class ProgressBars:
         if self.console.is_terminal:
             self._bars = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                TimeElapsedColumn(), TextColumn("elapsed,"), TimeRemainingColumn(), TextColumn("left"),
                 console=self.console, transient=False,
             )
             self._bars.start()
