@@ -125,7 +125,9 @@ class Matcher:
             generation, documents = self._read(
                 lambda session: (current_generation(session), self._documents(session, None))
             )
-            later = self._vectors_later(len(documents))
+            # Keyword first only for an index that holds nothing yet (a first start): a reindex
+            # keeps answering from the whole index it replaces until the new one is built.
+            later = not self.engine.count() and self._vectors_later(len(documents))
             self.engine.build(documents, self._report, vectors=not later)
         with self._lock:
             self.generation = generation

@@ -92,3 +92,20 @@ def test_a_command_waits_for_the_whole_index(gated) -> None:
     assert matcher.status()["complete"]
     assert seen[-1][1] == seen[-1][2] == matcher.engine.count()
     assert current_version(settings.index_dir).generation == matcher.generation
+
+
+def test_a_reindex_keeps_answering_from_the_whole_index_it_replaces(gated) -> None:
+    matcher, gate, _ = gated
+    matcher.serve_keyword_first()
+    gate.set()
+    matcher.start()
+    wait_for(lambda: matcher.status()["complete"])
+    gate.clear()  # the rebuild's encoding now waits at the gate
+    rebuild = threading.Thread(target=matcher.rebuild)
+    rebuild.start()
+    time.sleep(0.2)
+    result = matcher.search("subscriptions", 5)  # meanwhile: the old index, every channel
+    assert result.complete and "dense" in result.channels
+    gate.set()
+    rebuild.join(30)
+    assert matcher.status()["complete"]
