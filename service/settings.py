@@ -99,9 +99,10 @@ class Settings(BaseSettings):
     index_keyword_first_from: int = Field(
         default=1000, ge=0,
         description="A served index's first build, or a change, of at least this many listings "
-        "answers by keyword as soon as it is read (a reindex keeps the whole index meanwhile), and gains its vector channels as a background thread "
-        "encodes them (/readyz and `catalog stats --json` show how many are left). Commands "
-        "(import, index build) always wait for the whole index. 0: never.",
+        "answers by keyword as soon as it is read (a reindex keeps the whole index meanwhile), "
+        "and gains its vector channels as a background thread encodes them (/readyz and "
+        "`catalog stats --json` show how many are left). Commands (import, index build) always "
+        "wait for the whole index. 0: never.",
     )
     index_poll_seconds: float = 1.0
     index_save_seconds: float = Field(
