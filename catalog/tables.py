@@ -200,6 +200,26 @@ class Initiative(Timestamped, Base):
     outcome: Mapped[str | None] = mapped_column(Text)
 
 
+class KpiTarget(Base):
+    """A KPI target for a period ("2027-Q1" or "2027-01"): of a partner type, or of one partner
+    (then `partner_type` is empty). One per scope, period and metric (kept so by the upsert)."""
+
+    __tablename__ = "kpi_targets"
+    __table_args__ = (Index("ix_kpi_targets_period", "period", "partner_type"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    period: Mapped[str] = mapped_column(String(7))
+    partner_type: Mapped[str | None] = mapped_column(String(32))
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    target: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
 class ApiKey(Base):
     __tablename__ = "api_keys"
 

@@ -6,11 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from catalog.vocabulary import PartnerType
 from service.http.deps import ManagerDep, MatcherDep, SessionDep, SettingsDep
 from service.http.forms import DayInput
 from service.http.schemas import date_query
-from service.kpis import gaps, metrics
-from service.kpis.schemas import GapReport, KpiReport, TermsPrefill, TermsText
+from service.kpis import gaps, metrics, targets
+from service.kpis.schemas import (
+    GapReport,
+    KpiReport,
+    KpiTargetRead,
+    KpiTargetsWrite,
+    TermsPrefill,
+    TermsText,
+)
 from service.kpis.service import gap_report, kpi_report, period_of, prefill_terms
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
@@ -63,3 +71,28 @@ def prefill_revenue_share(body: TermsText, caller: ManagerDep) -> TermsPrefill:
     `revenue_share`, to show back for confirmation (nothing is saved). Each part of the text not
     understood is a warning; amounts owed are computed from the saved fields only."""
     return prefill_terms(body.text)
+
+
+TARGETS_DESCRIPTION = " ".join((targets.__doc__ or "").split())
+
+
+@router.put("/kpi-targets", response_model=list[KpiTargetRead], tags=["kpis"],
+            description=TARGETS_DESCRIPTION)
+def put_kpi_targets(body: KpiTargetsWrite, session: SessionDep, caller: ManagerDep) -> list[KpiTargetRead]:
+    """Set KPI targets: each one of a partner type or of one partner, for a quarter or a month
+    (created, or changed where one exists for the same period, scope and metric; audited)."""
+    rows = targets.upsert_targets(session, caller.label, [t.model_dump() for t in body.targets])
+    return [KpiTargetRead.model_validate(row) for row in rows]
+
+
+@router.get("/kpi-targets", response_model=list[KpiTargetRead], tags=["kpis"])
+def read_kpi_targets(
+    session: SessionDep,
+    caller: ManagerDep,
+    period: Annotated[str | None, Query(pattern=r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$")] = None,
+    partner_type: PartnerType | None = None,
+    partner_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> list[KpiTargetRead]:
+    """The KPI targets, of one period, partner type or partner when given."""
+    rows = targets.list_targets(session, period, partner_type, partner_id)
+    return [KpiTargetRead.model_validate(row) for row in rows]

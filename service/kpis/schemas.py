@@ -7,7 +7,13 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from catalog.vocabulary import PARTNER_LIMITS, RevenuePeriod
+from catalog.vocabulary import (
+    PARTNER_LIMITS,
+    KpiMetric,
+    PartnerType,
+    RevenuePeriod,
+    TargetDirection,
+)
 from service.http.schemas import Input
 
 
@@ -90,3 +96,75 @@ class GapReport(BaseModel):
     from_: dt.date | None = Field(serialization_alias="from")
     to: dt.date | None
     groups: list[GapGroup]
+
+
+class KpiTargetWrite(Input):
+    """One target: of a partner type or of one partner (exactly one of the two), for a quarter
+    ("2027-Q1") or a month ("2027-01"). Rates (adoption_rate, churn_rate,
+    initiative_success_rate) are shares (0.05 for 5%), CSAT 1-5, revenue in yen."""
+
+    period: str = Field(pattern=r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$", examples=["2027-Q1", "2027-01"])
+    partner_type: PartnerType | None = None
+    partner_id: str | None = Field(default=None, max_length=36)
+    metric: KpiMetric
+    direction: TargetDirection | None = Field(default=None, description="Default: at_most for "
+                                              "churn_rate, at_least for the others")
+    target: float = Field(ge=0, le=10**12)
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> Self:
+        if (self.partner_type is None) == (self.partner_id is None):
+            raise ValueError("give a partner_type or a partner_id (one of the two)")
+        if self.direction is None:
+            self.direction = "at_most" if self.metric == "churn_rate" else "at_least"
+        return self
+
+
+class KpiTargetsWrite(Input):
+    targets: list[KpiTargetWrite] = Field(min_length=1, max_length=500)
+
+
+class KpiTargetRead(BaseModel):
+    model_config = {"from_attributes": True}
+
+    id: str
+    period: str
+    partner_type: str | None
+    partner_id: str | None
+    metric: str
+    direction: str
+    target: float
+    updated_at: dt.datetime
+    updated_by: str
+
+
+class TargetProgress(BaseModel):
+    metric: str
+    direction: str
+    target: float
+    value: float | None
+    ratio: float | None
+    status: Literal["on_track", "at_risk", "missed", "met", "no_data"]
+
+
+class Figure(BaseModel):
+    metric: str
+    value: float | None
+    judged_on: bool
+
+
+class KpiGroup(BaseModel):
+    key: str
+    name: str
+    partner_type: str | None
+    figures: list[Figure]
+    progress: list[TargetProgress]
+
+
+class KpiGroups(BaseModel):
+    from_: dt.date = Field(serialization_alias="from")
+    to: dt.date
+    group_by: Literal["partner_type", "partner"]
+    target_period: str | None
+    elapsed: float
+    groups: list[KpiGroup]
