@@ -307,6 +307,6 @@ def definitions() -> dict[str, str]:
         "introductions": introductions, "adoptions": adoptions, "rejections": rejections,
         "adoption_rate": adoption_rate, "active_partners": active_partners,
         "initiative_success_rate": initiative_success_rate, "churn_rate": churn_rate,
-        "csat": csat,
+        "csat": csat, "active_installs": active_installs, "joint_initiatives": joint_initiatives,
     }
     return {name: " ".join(inspect.cleandoc(f.__doc__ or "").split()) for name, f in functions.items()}

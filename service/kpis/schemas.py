@@ -141,15 +141,15 @@ class KpiTargetRead(BaseModel):
 class TargetProgress(BaseModel):
     metric: str
     direction: str
-    target: float
-    value: float | None
+    target: int | float
+    value: int | float | None
     ratio: float | None
     status: Literal["on_track", "at_risk", "missed", "met", "no_data"]
 
 
 class Figure(BaseModel):
     metric: str
-    value: float | None
+    value: int | float | None
     judged_on: bool
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from catalog.tables import Partner
 from models.glossary import Glossary
 from service.errors import BadRequest
-from service.kpis import gaps, metrics
+from service.kpis import gaps, metrics, targets
 from service.kpis.facts import load_facts
 from service.kpis.schemas import (
     GapGroup,
@@ -32,6 +32,19 @@ def period_of(start: date | None, end: date | None, today: date | None = None) -
     if period.start > period.end:
         raise BadRequest("`from` is after `to`")
     return period
+
+
+def chosen_period(start: date | None, end: date | None, period: str | None,
+                  default: metrics.Period | None = None) -> metrics.Period:
+    """A target period's name ("2027-Q1", "2027-01") or `from`/`to` (not both), else `default`
+    (when given), else the twelve calendar months up to `end` or today (`period_of`)."""
+    if period is not None:
+        if start or end:
+            raise BadRequest("give either `period` or `from`/`to`")
+        return targets.parse_period(period)
+    if default is not None and start is None and end is None:
+        return default
+    return period_of(start, end)
 
 
 def kpi_report(session: Session, period: metrics.Period, partner_id: str | None = None) -> KpiReport:
