@@ -3,12 +3,19 @@ by hand: a partner whose type changes in the middle of the quarter, a period wit
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import csv
+import io
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from catalog.db import transaction
 from catalog.tables import AuditEntry, Partner
+from service.kpis.report import build_report, render_csv, render_html, render_markdown
+from service.kpis.targets import current_quarter, parse_period, period_name
 from tests.helpers.service import Running
+from tests.service.console.test_pages import sign_in
 from tests.service.kpis.test_kpis import EXPECTED_PER_PARTNER, MANAGER, seed_fixture
 
 EMPTY = {"partner_sourced_revenue": 0, "revenue_share_owed": None, "introductions": 0,
@@ -148,3 +155,49 @@ def test_grouped_kpis_are_for_managers_and_check_their_input(running: Running) -
     assert bad.status_code == 422
     current = grouped(running, "group_by=partner_type")  # the current quarter by default
     assert current["target_period"] and "-Q" in current["target_period"]
+
+
+def test_the_report_has_a_section_per_type_with_its_kpis_first_and_progress(
+    running: Running,
+) -> None:
+    ids = typed_fixture(running)
+    running.client.put("/v1/kpi-targets", headers=running.headers(MANAGER), json={"targets": [
+        {"period": "2026-Q2", "partner_type": "reseller", "metric": "adoptions", "target": 2}]})
+    glossary = running.app.state.matcher.engine.glossary
+    with running.sessions() as session:
+        data = build_report(session, parse_period("2026-Q2"), glossary, 0.034,
+                            today=date(2026, 12, 1))
+    japanese = render_markdown(data)
+    sections = re.findall(r"^### (.+)$", japanese, re.M)
+    assert sections == ["再販パートナー", "システム連携パートナー", "ブランドコラボ", "紹介パートナー"]
+    reseller = japanese.split("### 再販パートナー")[1].split("### ")[0]
+    assert reseller.index("★ 紹介経由の売上") < reseller.index("★ 採用数") < reseller.index("紹介数")
+    assert "| ★ 紹介経由の売上 | ¥200,000 |" in reseller
+    assert "| 採用数 | 以上 2 | 1 | 50% | 未達 |" in reseller
+    assert "この期間の目標はありません。" in japanese.split("### 紹介パートナー")[1]
+    english = render_markdown(replace(data, language="en"))
+    assert "| Adoptions | at least 2 | 1 | 50% | missed |" in english
+    assert "### System integrations" in english and "| ★ Active installs | 1 |" in english
+    page = render_html(data)
+    assert page.count('<section class="type"') == 4
+    rows = list(csv.DictReader(io.StringIO(render_csv(data))))
+    assert {"section": "target", "period": "2026-Q2", "partner": "reseller",
+            "metric": "adoptions at_least 2.0", "value": "missed"} in rows
+    assert "SECRET-REVSHARE" not in page and ids["A"] not in page
+
+
+def test_the_console_kpis_page_shows_the_same_sections_with_progress(running: Running) -> None:
+    typed_fixture(running)
+    quarter = current_quarter(date.today())
+    name = period_name(quarter)
+    running.client.put("/v1/kpi-targets", headers=running.headers(MANAGER), json={"targets": [
+        {"period": name, "partner_type": "referral", "metric": "introductions", "target": 3}]})
+    sign_in(running.client, running.keys[MANAGER])
+    page = running.client.get(f"/kpis?lang=en&to={quarter.end}").text
+    assert page.count('<section class="type"') == 4
+    referral = page.split('data-type="referral"')[1].split("</section>")[0]
+    assert "Referral partners" in referral and "at least 3" in referral
+    assert referral.index("★ Introductions") < referral.index("★ Adoptions")
+    assert "No targets for this period." in page.split('data-type="reseller"')[1]
+    japanese = running.client.get(f"/kpis?lang=ja&to={quarter.end}").text
+    assert "紹介パートナー" in japanese and "以上 3" in japanese
