@@ -22,7 +22,8 @@ from service.kpis import metrics
 from service.kpis.facts import load_facts
 from service.kpis.groups import kpi_groups
 from service.kpis.metrics import Period
-from service.kpis.schemas import KpiGroups, KpiValues
+from service.kpis.schemas import KpiGroups, KpiValues, TargetProgress
+from service.kpis.targets import Progress
 
 FORMATS = ("html", "md", "csv")
 TOP_PARTNERS = 10
@@ -163,7 +164,7 @@ def shown(name: str, value: object) -> str:
     """A KPI value as people read it: yen with separators, rates in percent, "–" for none."""
     if value is None:
         return "–"
-    if name.endswith("revenue"):
+    if name.endswith(("revenue", "_owed")):
         return f"¥{value:,}"
     if name.endswith("_rate"):
         return f"{float(value):.1%}"  # type: ignore[arg-type]
@@ -200,13 +201,13 @@ def render_html(data: ReportData) -> str:
         f"</title><style>{STYLE}</style>",
         f"<h1>{e(title)}</h1>",
         f'<div class="cards">{cards}</div>', f"<h2>{e(word(data, 'trends'))}</h2>", charts,
-        f"<h2>{e(word(data, 'top'))}</h2>", _html_table(
+        f"<h2>{e(word(data, 'top'))}</h2>", html_table(
             [word(data, "partner"), *(word(data, f) for f, _ in PARTNER_COLUMNS)],
             [[name, *(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)]
              for name, v in data.partners]),
         *_type_sections_html(data),
         f"<h2>{e(word(data, 'gaps'))}</h2><p>{e(word(data, 'gaps_intro', threshold=data.threshold))}</p>",
-        _html_table([word(data, k) for k in ("need", "requests", "why", "examples")], _gap_rows(data)),
+        html_table([word(data, k) for k in ("need", "requests", "why", "examples")], _gap_rows(data)),
         f"<h2>{e(word(data, 'definitions'))}</h2><dl>" + "".join(
             f"<dt>{e(word(data, name))}</dt><dd>{e(definition(data, name))}</dd>" for name, _ in SHOWN
         ) + "</dl></html>",
@@ -230,11 +231,15 @@ def type_sections(types: KpiGroups | None, language: str) -> list[TypeSection]:
     for group in types.groups if types else []:
         figures = [[("★ " if f.judged_on else "") + w[f.metric], shown(f.metric, f.value)]
                    for f in group.figures if f.metric in TYPE_FIGURES]
-        progress = [[w[p.metric], f"{w[p.direction]} {shown(p.metric, p.target)}",
-                     shown(p.metric, p.value), "–" if p.ratio is None else f"{p.ratio:.0%}",
-                     w[p.status]] for p in group.progress]
+        progress = [progress_row(p, w) for p in group.progress]
         sections.append(TypeSection(group.key, w[group.key], figures, progress))
     return sections
+
+
+def progress_row(p: TargetProgress | Progress, w: dict[str, str]) -> list[str]:
+    """KPI, target, value, ratio, status: one row of progress against a target."""
+    return [w[p.metric], f"{w[p.direction]} {shown(p.metric, p.target)}", shown(p.metric, p.value),
+            "–" if p.ratio is None else f"{p.ratio:.0%}", w[p.status]]
 
 
 def type_words(types: KpiGroups, language: str) -> dict[str, str]:
@@ -255,14 +260,14 @@ def _type_sections_html(data: ReportData) -> list[str]:
     parts = [f"<h2>{e(words['by_type'])}</h2>"]
     for section in type_sections(data.types, data.language):
         parts += [f'<section class="type" data-type="{e(section.key)}"><h3>{e(section.title)}</h3>',
-                  _html_table([words["kpi"], words["value"]], section.figures),
+                  html_table([words["kpi"], words["value"]], section.figures),
                   f"<h4>{e(words['targets'])}</h4>",
-                  _html_table(words["header"].split(" | "), section.progress) if section.progress
+                  html_table(words["header"].split(" | "), section.progress) if section.progress
                   else f"<p>{e(words['no_targets'])}</p>", "</section>"]
     return parts
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def html_table(header: list[str], rows: list[list[str]]) -> str:
     e = html.escape
     head = "".join(f"<th>{e(h)}</th>" for h in header)
     body = "".join(
@@ -393,7 +398,7 @@ def render_markdown(data: ReportData) -> str:
               f"| {w('partner')} | " + " | ".join(w(f) for f, _ in PARTNER_COLUMNS) + " |",
               "| --- |" + " ---: |" * len(PARTNER_COLUMNS)]
     lines += [
-        f"| {_md(name)} | " + " | ".join(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)
+        f"| {md_cell(name)} | " + " | ".join(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)
         + " |" for name, v in data.partners
     ]
     lines += ["", f"## {w('by_month')}", "", f"| {w('month')} | " + " | ".join(w(f) for f, _ in SHOWN) + " |",
@@ -404,7 +409,7 @@ def render_markdown(data: ReportData) -> str:
     lines += ["", f"## {w('gaps')}", "",
               f"| {w('need')} | {w('requests')} | {w('why')} | {w('examples')} |",
               "| --- | ---: | --- | --- |"]
-    lines += [f"| {' | '.join(_md(c) for c in row)} |" for row in _gap_rows(data)]
+    lines += [f"| {' | '.join(md_cell(c) for c in row)} |" for row in _gap_rows(data)]
     lines += ["", f"## {w('definitions')}", ""]
     lines += [f"- **{w(name)}**: {definition(data, name)}" for name, _ in SHOWN]
     return "\n".join(lines) + "\n"
@@ -418,17 +423,17 @@ def _type_sections_markdown(data: ReportData) -> list[str]:
     for section in type_sections(data.types, data.language):
         lines += ["", f"### {section.title}", "", f"| {words['kpi']} | {words['value']} |",
                   "| --- | ---: |"]
-        lines += [f"| {' | '.join(_md(c) for c in row)} |" for row in section.figures]
+        lines += [f"| {' | '.join(md_cell(c) for c in row)} |" for row in section.figures]
         lines += ["", f"**{words['targets']}**", ""]
         if not section.progress:
             lines.append(words["no_targets"])
             continue
         lines += [f"| {words['header']} |", "| --- |" + " ---: |" * 4]
-        lines += [f"| {' | '.join(_md(c) for c in row)} |" for row in section.progress]
+        lines += [f"| {' | '.join(md_cell(c) for c in row)} |" for row in section.progress]
     return lines
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
     """Text as a Markdown table cell: no HTML (a viewer would render it), no cell break."""
     return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
