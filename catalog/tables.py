@@ -143,7 +143,7 @@ class RecommendationRequest(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     client: Mapped[dict[str, Any]] = mapped_column(default=dict)
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
-    top_score: Mapped[float | None] = mapped_column(Float)
+    top_score: Mapped[float | None] = mapped_column(Float)  # the best score shown (none: nothing)
 
 
 class Introduction(Timestamped, Base):

@@ -145,7 +145,7 @@ def build_report(
         totals=metrics.compute(facts, period),
         partners=[(facts.names.get(pid, pid), values) for pid, values in partners],
         months=[(f"{m.start:%Y-%m}", metrics.compute(facts, m)) for m in period.months()],
-        gaps=[gap_analysis.summary(g, examples=3) for g in groups[:15]],
+        gaps=[gap_analysis.summary(g, examples=3) for g in groups if not g.vague][:15],
         threshold=threshold, language=language,
         types=kpi_groups(session, period, "partner_type", today or date.today()),
     )

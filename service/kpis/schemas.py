@@ -81,6 +81,7 @@ class KpiReport(KpiValues):
 class GapGroup(BaseModel):
     key: str
     label: str
+    vague: bool
     concepts: list[str]
     requests: int
     reasons: dict[str, int]
@@ -93,9 +94,10 @@ class GapGroup(BaseModel):
 
 class GapReport(BaseModel):
     threshold: float
-    from_: dt.date | None = Field(serialization_alias="from")
-    to: dt.date | None
-    groups: list[GapGroup]
+    from_: dt.date = Field(serialization_alias="from")
+    to: dt.date
+    groups: list[GapGroup]  # real recruiting needs
+    vague: list[GapGroup]  # vague requests ("grow sales"), apart
 
 
 class KpiTargetWrite(Input):

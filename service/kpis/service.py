@@ -66,14 +66,15 @@ def gap_report(
     session: Session, glossary: Glossary, threshold: float, start: date | None = None,
     end: date | None = None, limit: int = 50,
 ) -> GapReport:
-    """What clients asked for that no partner covers well, grouped, the most asked-for first."""
-    if start and end and start > end:
-        raise BadRequest("`from` is after `to`")
-    groups = gaps.group_gaps(gaps.load_gaps(session, threshold, start, end), threshold, glossary)
-    return GapReport(
-        threshold=threshold, from_=start, to=end,
-        groups=[GapGroup.model_validate(gaps.summary(g)) for g in groups[:limit]],
-    )
+    """What clients asked for that no partner covers well, grouped, the most asked-for first;
+    vague requests apart. The period is by default the KPIs' (`period_of`)."""
+    period = period_of(start, end)
+    found = gaps.group_gaps(gaps.load_gaps(session, threshold, period.start, period.end),
+                            threshold, glossary)
+    needs = [GapGroup.model_validate(gaps.summary(g)) for g in found if not g.vague]
+    vague = [GapGroup.model_validate(gaps.summary(g)) for g in found if g.vague]
+    return GapReport(threshold=threshold, from_=period.start, to=period.end,
+                     groups=needs[:limit], vague=vague[:limit])
 
 
 def prefill_terms(text: str) -> TermsPrefill:
