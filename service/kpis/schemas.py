@@ -1,4 +1,5 @@
-"""Schemas of the KPIs and the coverage gaps."""
+"""Schemas of the KPIs and the coverage gaps (`RevenueShare` is the catalog's: one validation
+for the API and the importers)."""
 
 from __future__ import annotations
 
@@ -7,37 +8,14 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from catalog.revenue_share import RevenueShare
 from catalog.vocabulary import (
     PARTNER_LIMITS,
     KpiMetric,
     PartnerType,
-    RevenuePeriod,
     TargetDirection,
 )
 from service.http.schemas import Input
-
-
-class RevenueShare(Input):
-    """Revenue-share terms as fields: amounts owed are computed from these only (the free-text
-    `revenue_share_terms` stays beside them, as agreed, and never counts)."""
-
-    percent: float | None = Field(default=None, ge=0, le=100,
-                                  description="Share of the revenue an introduction brings (%)")
-    months: int | None = Field(default=None, ge=1, le=600, description="For how many months "
-                               "from the go-live the share is owed (none: without end)")
-    per_go_live: int | None = Field(default=None, ge=0, le=10**10,
-                                    description="Fixed fee per introduction going live")
-    fee_period: RevenuePeriod = Field(default="one_off", description="The fixed fee is paid once "
-                                      "(one_off) or for every month the introduction is live")
-    cap: int | None = Field(default=None, ge=0, le=10**12,
-                            description="The most owed on one introduction over its life")
-    currency: Literal["JPY"] = "JPY"
-
-    @model_validator(mode="after")
-    def _something_owed(self) -> Self:
-        if self.percent is None and self.per_go_live is None:
-            raise ValueError("terms need a percent or a fee per go-live")
-        return self
 
 
 class TermsText(Input):
