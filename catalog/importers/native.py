@@ -115,8 +115,10 @@ def _record(partner: dict[str, Any]) -> dict[str, Any]:
         "description_ja": partner.get("description_ja", ""),
         **{name: list(partner.get(name, [])) for name in LIST_FIELDS},
         **{name: partner.get(name) for name in OPTIONAL_FIELDS},
-        "revenue_share": checked_revenue_share(partner.get("revenue_share"))[0],
     }
+    # Left out, it keeps the terms a manager entered: structured terms are often typed in later.
+    if "revenue_share" in partner:
+        record["revenue_share"] = checked_revenue_share(partner["revenue_share"])[0]
     record["contacts"] = [
         {"name": c["name"], "role": c.get("role"), "email": c.get("email")}
         for c in partner.get("contacts", [])
