@@ -97,7 +97,8 @@ def _by_type(session: Session, facts: metrics.Facts, period: metrics.Period,
         mine = [t for t in stored if t.partner_id is None and t.partner_type == partner_type]
         groups.append(KpiGroup(
             key=partner_type or UNTYPED, name=partner_type or UNTYPED, partner_type=partner_type,
-            figures=ordered(values, partner_type), progress=_progress(mine, values, elapsed),
+            figures=ordered(values, partner_type),
+            progress=_progress(mine, values, elapsed, partner_type),
         ))
     return groups
 
@@ -114,7 +115,8 @@ def _by_partner(session: Session, facts: metrics.Facts, period: metrics.Period,
         mine = [t for t in stored if t.partner_id == pid]
         groups.append(KpiGroup(
             key=pid, name=names.get(pid, pid), partner_type=types.get(pid),
-            figures=ordered(values, types.get(pid)), progress=_progress(mine, values, elapsed),
+            figures=ordered(values, types.get(pid)),
+            progress=_progress(mine, values, elapsed, types.get(pid)),
         ))
     return groups
 
@@ -127,9 +129,10 @@ def _among(facts: metrics.Facts, partner_ids: set[str]) -> metrics.Facts:
     )
 
 
-def _progress(stored: list[KpiTarget], values: dict[str, float | None],
-              elapsed: float) -> list[TargetProgress]:
-    order = {name: n for n, name in enumerate(FIGURES)}
+def _progress(stored: list[KpiTarget], values: dict[str, float | None], elapsed: float,
+              partner_type: str | None) -> list[TargetProgress]:
+    """Progress on each target, in the order of the figures (those judged on first)."""
+    order = {f.metric: n for n, f in enumerate(ordered(values, partner_type))}
     return [
         TargetProgress.model_validate(vars(targets.progress(
             t.metric, t.direction, t.target, values.get(t.metric), elapsed)))

@@ -164,15 +164,15 @@ def shown(name: str, value: object) -> str:
     """A KPI value as people read it: yen with separators, rates in percent, "–" for none."""
     if value is None:
         return "–"
+    if isinstance(value, float) and value.is_integer() and name != "csat":
+        value = int(value)  # a target is stored as a float: 300000.0 reads 300,000
     if name.endswith(("revenue", "_owed")):
         return f"¥{value:,}"
     if name.endswith("_rate"):
         return f"{float(value):.1%}"  # type: ignore[arg-type]
-    if isinstance(value, float) and value.is_integer():
-        return f"{int(value):,}"
     if name == "csat":
         return f"{float(value):.2f}"  # type: ignore[arg-type]
-    return str(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 # -- HTML ------------------------------------------------------------------------------------
