@@ -28,7 +28,7 @@ REVIEW_FIGURES = ("partner_sourced_revenue", "revenue_share_owed", "introduction
                   "rejections", "adoption_rate", "active_installs", "churn_rate",
                   "joint_initiatives", "initiative_success_rate", "csat")
 REVIEW_WORDS: dict[str, dict[str, str]] = {
-    "ja": {"review": "パートナーレビュー", "figures": "実績", "intros": "紹介とその結果",
+    "ja": {"review_title": "パートナーレビュー", "figures": "実績", "intros": "紹介とその結果",
            "initiatives": "共同施策", "notes": "最新のメモ", "targets": "目標に対する状況",
            "revenue_share_owed": "レベニューシェア支払額", "rejections": "見送り数",
            "type": "種別", "client": "クライアント", "request": "要望", "status": "状況",
@@ -37,8 +37,12 @@ REVIEW_WORDS: dict[str, dict[str, str]] = {
            "dates": "期間", "outcome": "結果", "date": "日付", "body": "内容",
            "confidential": "（社外秘）", "none": "なし", "no_targets": "この期間の目標はありません。",
            "planned": "予定", "running": "実施中", "succeeded": "成功", "failed": "失敗",
-           "cancelled": "中止", "monthly": "/月", "one_off": ""},
-    "en": {"review": "Partner review", "figures": "Figures", "intros": "Introductions and outcomes",
+           "cancelled": "中止", "monthly": "/月", "one_off": "",
+           "meeting": "打ち合わせ", "proposal": "提案", "contract": "契約", "issue": "課題",
+           "review": "振り返り", "positive": "前向き", "neutral": "中立", "negative": "否定的",
+           "pending": "保留", "event": "イベント", "co_promotion": "共同プロモーション",
+           "co_selling": "共同販売", "referral_exchange": "相互紹介"},
+    "en": {"review_title": "Partner review", "figures": "Figures", "intros": "Introductions and outcomes",
            "initiatives": "Joint initiatives", "notes": "Latest notes",
            "targets": "Against its targets", "revenue_share_owed": "Revenue share owed",
            "rejections": "Rejections", "type": "Type", "client": "Client", "request": "Request",
@@ -48,7 +52,12 @@ REVIEW_WORDS: dict[str, dict[str, str]] = {
            "date": "Date", "body": "Note", "confidential": " (confidential)", "none": "none",
            "no_targets": "No targets for this period.", "planned": "planned",
            "running": "running", "succeeded": "succeeded", "failed": "failed",
-           "cancelled": "cancelled", "monthly": "/month", "one_off": ""},
+           "cancelled": "cancelled", "monthly": "/month", "one_off": "",
+           "meeting": "meeting", "proposal": "proposal", "contract": "contract",
+           "issue": "issue", "review": "review", "positive": "positive", "neutral": "neutral",
+           "negative": "negative", "pending": "pending", "event": "event",
+           "co_promotion": "co-promotion", "co_selling": "co-selling",
+           "referral_exchange": "referral exchange"},
 }
 
 
@@ -83,7 +92,7 @@ def build_review(session: Session, partner_id: str, period: metrics.Period, toda
     figure_rows = [[("★ " if f.judged_on else "") + w[f.metric], shown(f.metric, f.value)]
                    for f in ordered(values, kind) if f.metric in REVIEW_FIGURES]
     return Review(
-        title=f"{w['review']}: {partner.name}",
+        title=f"{w['review_title']}: {partner.name}",
         subtitle=f"{period.start} – {period.end} · {w['type']}: {w.get(kind or 'untyped')}",
         tables=[
             Table(w["figures"], [w["kpi"], w["value"]], figure_rows),
@@ -122,7 +131,7 @@ def _initiatives(session: Session, partner_id: str, period: metrics.Period,
     rows = session.scalars(select(Initiative).where(Initiative.partner_id == partner_id)
                            .order_by(Initiative.start_date, Initiative.id))
     return [
-        [row.title, row.kind, w[row.status], f"{row.start_date or '…'} – {row.end_date or '…'}",
+        [row.title, w[row.kind], w[row.status], f"{row.start_date or '…'} – {row.end_date or '…'}",
          (row.outcome or "")[:120]]
         for row in rows
         if metrics.joint_initiatives(
@@ -137,7 +146,7 @@ def _notes(session: Session, partner_id: str, w: dict[str, str]) -> list[list[st
         .where(NegotiationNote.partner_id == partner_id, NegotiationNote.deleted_at.is_(None))
         .order_by(NegotiationNote.date.desc(), NegotiationNote.id).limit(LATEST_NOTES)
     )
-    return [[str(row.date), row.kind, row.outcome or "–",
+    return [[str(row.date), w[row.kind], w[row.outcome] if row.outcome else "–",
              row.body[:200] + (w["confidential"] if row.confidential else "")] for row in rows]
 
 
