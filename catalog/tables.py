@@ -143,7 +143,7 @@ class RecommendationRequest(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     client: Mapped[dict[str, Any]] = mapped_column(default=dict)
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
-    top_score: Mapped[float | None] = mapped_column(Float)
+    top_score: Mapped[float | None] = mapped_column(Float)  # the best score shown (none: nothing)
 
 
 class Introduction(Timestamped, Base):
@@ -198,6 +198,26 @@ class Initiative(Timestamped, Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="planned")
     outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class KpiTarget(Base):
+    """A KPI target for a period ("2027-Q1" or "2027-01"): of a partner type, or of one partner
+    (then `partner_type` is empty). One per scope, period and metric (kept so by the upsert)."""
+
+    __tablename__ = "kpi_targets"
+    __table_args__ = (Index("ix_kpi_targets_period", "period", "partner_type"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    period: Mapped[str] = mapped_column(String(7))
+    partner_type: Mapped[str | None] = mapped_column(String(32))
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    target: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class ApiKey(Base):

@@ -21,6 +21,12 @@ RevenuePeriod = Literal["one_off", "monthly"]
 Verdict = Literal["proposed", "adopted", "not_a_fit"]
 InitiativeKind = Literal["event", "co_promotion", "co_selling", "referral_exchange"]
 InitiativeStatus = Literal["planned", "running", "succeeded", "failed", "cancelled"]
+# The KPI figures a target may be set on (`service/kpis/metrics.py` defines each), and its sense.
+KpiMetric = Literal[
+    "partner_sourced_revenue", "introductions", "adoptions", "adoption_rate", "active_partners",
+    "active_installs", "joint_initiatives", "initiative_success_rate", "churn_rate", "csat",
+]
+TargetDirection = Literal["at_least", "at_most"]
 
 PARTNER_KINDS: tuple[str, ...] = get_args(PartnerKind)
 PARTNER_TYPES: tuple[str, ...] = get_args(PartnerType)
@@ -32,6 +38,8 @@ REVENUE_PERIODS: tuple[str, ...] = get_args(RevenuePeriod)
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 INITIATIVE_KINDS: tuple[str, ...] = get_args(InitiativeKind)
 INITIATIVE_STATUSES: tuple[str, ...] = get_args(InitiativeStatus)
+KPI_METRICS: tuple[str, ...] = get_args(KpiMetric)
+TARGET_DIRECTIONS: tuple[str, ...] = get_args(TargetDirection)
 
 # The longest text each field takes, from any import or the API (characters).
 PARTNER_LIMITS = {

@@ -30,6 +30,7 @@ from service.auth.callers import Caller
 from service.index.changes import catalog_changed
 from service.index.matcher import Matcher
 from service.introductions.lifecycle import move
+from service.kpis.targets import current_quarter, period_name, upsert_targets
 from service.kpis.terms import prefill
 from service.recommendations.feedback import record_feedback
 from service.recommendations.schemas import ClientInfo, RecommendationCreate
@@ -74,6 +75,14 @@ INITIATIVES = [
     ("co_promotion", "新規導入キャンペーン ({name})"),
 ]
 OWNERS = ["Tanaka", "Suzuki", "Kobayashi", "Watanabe", "Ito"]
+# Each partner type's quarterly targets, on the KPIs it is judged on: (metric, target)
+TARGETS: dict[str, list[tuple[str, float]]] = {
+    "reseller": [("partner_sourced_revenue", 300_000), ("adoptions", 2)],
+    "system_integration": [("adoptions", 3), ("active_installs", 4), ("churn_rate", 0.1)],
+    "brand_collaboration": [("joint_initiatives", 2), ("initiative_success_rate", 0.5),
+                            ("csat", 4.0)],
+    "referral": [("introductions", 30), ("adoptions", 8)],
+}
 
 
 @dataclass
@@ -107,12 +116,25 @@ def fill_demo_data(
         _one_request(session, matcher, number, day, today, seed, appeal, gap_threshold, counts)
     _initiatives(session, sorted(partners.values(), key=lambda p: p.external_id), today, seed,
                  initiatives, counts)
+    demo_targets(session, today, cli_actor())
     if counts.touched:  # the adoption signal changed for these: the index must re-read them
         for partner_id in counts.touched:
             partners[partner_id].updated_at = utcnow()
         catalog_changed(session, *counts.touched)
     audit(session, cli_actor(), "seed", "demo_data", str(seed), counts.as_dict())
     return counts
+
+
+def demo_targets(session: Session, today: date, actor: str) -> None:
+    """Targets for each partner type in the quarter of `today` and the one before (set once:
+    a second run changes nothing)."""
+    this = current_quarter(today)
+    quarters = [this, current_quarter(this.start - timedelta(days=1))]
+    upsert_targets(session, actor, [
+        {"period": period_name(quarter), "partner_type": kind, "metric": metric,
+         "direction": "at_most" if metric == "churn_rate" else "at_least", "target": target}
+        for quarter in quarters for kind, targets in TARGETS.items() for metric, target in targets
+    ])
 
 
 def _structured_terms(partners: Iterable[Partner]) -> None:

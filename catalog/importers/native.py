@@ -13,6 +13,7 @@ import yaml
 from jsonschema import Draft202012Validator, ValidationError
 
 from catalog.importers.upsert import ImportFailed
+from catalog.revenue_share import checked_revenue_share
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schema" / "catalog.schema.json"
 LIST_FIELDS = (
@@ -44,7 +45,7 @@ def read_catalog(path: Path) -> tuple[str, list[dict[str, Any]]]:
     document = _load(path)
     problems = [_describe(path, document, error) for error in _validator().iter_errors(document)]
     if not problems:
-        problems = _duplicates(path, document["partners"])
+        problems = _duplicates(path, document["partners"]) + _bad_terms(path, document["partners"])
     if problems:
         raise ImportFailed(problems)
     return document["source"], [_record(partner) for partner in document["partners"]]
@@ -96,6 +97,13 @@ def _duplicates(path: Path, partners: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _bad_terms(path: Path, partners: list[dict[str, Any]]) -> list[str]:
+    """Structured revenue-share terms are checked as the API checks them."""
+    return [f"{path}: partners[{n}] ({partner['external_id']}): {problem}"
+            for n, partner in enumerate(partners)
+            for problem in checked_revenue_share(partner.get("revenue_share"))[1]]
+
+
 def _record(partner: dict[str, Any]) -> dict[str, Any]:
     """Fill the defaults, so a field removed from the file is cleared in the database too."""
     record = {
@@ -108,6 +116,9 @@ def _record(partner: dict[str, Any]) -> dict[str, Any]:
         **{name: list(partner.get(name, [])) for name in LIST_FIELDS},
         **{name: partner.get(name) for name in OPTIONAL_FIELDS},
     }
+    # Left out, it keeps the terms a manager entered: structured terms are often typed in later.
+    if "revenue_share" in partner:
+        record["revenue_share"] = checked_revenue_share(partner["revenue_share"])[0]
     record["contacts"] = [
         {"name": c["name"], "role": c.get("role"), "email": c.get("email")}
         for c in partner.get("contacts", [])

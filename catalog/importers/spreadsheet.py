@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalog.importers.upsert import ImportFailed, ImportReport, apply_import
+from catalog.revenue_share import checked_revenue_share
 from catalog.vocabulary import NOTE_KINDS, NOTE_OUTCOMES, PARTNER_KINDS, PARTNER_STATUSES, PARTNER_TYPES
 
 SOURCE = "csv"
@@ -24,8 +25,10 @@ PARTNER_COLUMNS = (
     "external_id", "name", "vendor", "kind", "partner_type", "status", "description_en",
     "description_ja", "capabilities", "categories", "platforms", "languages",
     "support_languages", "regions", "pricing_summary", "rating", "review_count", "url",
-    "revenue_share_terms",
+    "revenue_share_terms", *(f"revenue_share_{name}" for name in (
+        "percent", "months", "per_go_live", "fee_period", "cap")),
 )
+SHARE_PREFIX = "revenue_share_"
 PARTNER_REQUIRED = ("external_id", "name", "kind")
 LIST_COLUMNS = (
     "capabilities", "categories", "platforms", "languages", "support_languages", "regions",
@@ -166,7 +169,23 @@ def _partner(line: int, row: dict[str, str], problems: _Problems) -> dict[str, A
             record[name] = [item.strip() for item in items if item.strip()]
     _number(record, row, "rating", float, line, problems, lambda v: 0 <= v <= 5, "0 to 5")
     _number(record, row, "review_count", int, line, problems, lambda v: v >= 0, "0 or more")
+    _revenue_share(record, row, line, problems)
     return record
+
+
+def _revenue_share(record: dict[str, Any], row: dict[str, str], line: int,
+                   problems: _Problems) -> None:
+    """The `revenue_share_*` columns, when the file has them: all blank clears the terms;
+    otherwise they are checked as the API checks them."""
+    cells = {name.removeprefix(SHARE_PREFIX): row[name] for name in row
+             if name.startswith(SHARE_PREFIX) and name != "revenue_share_terms"}
+    if not cells:
+        return
+    given = {name: value.replace(",", "") for name, value in cells.items() if value}
+    stored, bad = checked_revenue_share(given or None)
+    for problem in bad:
+        problems.add(line, problem)
+    record["revenue_share"] = stored
 
 
 def _choice(

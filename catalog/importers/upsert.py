@@ -16,7 +16,7 @@ PARTNER_FIELDS = (
     "name", "vendor", "kind", "description_en", "description_ja", "capabilities", "categories",
     "platforms", "languages", "support_languages", "regions", "benefits", "pricing_plans",
     "pricing_summary", "rating", "review_count", "url", "partner_type", "status",
-    "revenue_share_terms",
+    "revenue_share_terms", "revenue_share",
 )
 NOTE_FIELDS = ("date", "author", "kind", "body", "outcome", "terms", "confidential")
 

@@ -26,6 +26,7 @@ from catalog.vocabulary import (
 )
 from service.auth.keys import find_key
 from service.console import charts, manage, records
+from service.console.i18n import language_of
 from service.console.session import (
     COOKIE,
     LOGIN_COOKIE,
@@ -41,9 +42,11 @@ from service.introductions import service as introductions
 from service.introductions.lifecycle import NEXT
 from service.introductions.routes import present as present_introduction
 from service.introductions.schemas import IntroductionUpdate
-from service.kpis.report import build_report, default_out
+from service.kpis.groups import kpi_groups
+from service.kpis.report import build_report, default_out, type_sections, type_words
 from service.kpis.report import render as render_report
 from service.kpis.service import kpi_report, period_of
+from service.kpis.targets import current_quarter
 from service.partners import service as partners
 from service.partners.routes import present, present_note
 from service.partners.schemas import ContactCreate, NoteCreate, PartnerUpdate
@@ -304,7 +307,12 @@ def kpis_page(
     report = kpi_report(session, period_of(start, end))
     top = sorted(report.partners, key=lambda p: p.partner_sourced_revenue, reverse=True)[:10]
     chart = charts.bars([(p.name, p.partner_sourced_revenue) for p in top if p.partner_sourced_revenue])
-    return render(request, "kpis.html", user, report=report, chart=chart)
+    # per partner type: the quarter of the period's last day, the period targets are set for
+    types = kpi_groups(session, current_quarter(report.to), "partner_type", date.today())
+    language = language_of(request)
+    return render(request, "kpis.html", user, report=report, chart=chart, types=types,
+                  type_sections=type_sections(types, language),
+                  type_words=type_words(types, language))
 
 
 @router.get("/kpis/report.{fmt}")

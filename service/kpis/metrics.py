@@ -197,6 +197,27 @@ def initiative_success_rate(
     return _ratio(ended.count("succeeded"), ended.count("succeeded") + ended.count("failed"))
 
 
+def active_installs(intros: Iterable[IntroFacts], period: Period) -> int:
+    """Introductions live on the period's last day: gone live by then and not churned by then."""
+    return sum(
+        i.status in EARNING and i.live_on is not None and i.live_on <= period.end
+        and (i.churned_on is None or i.churned_on > period.end)
+        for i in intros
+    )
+
+
+def joint_initiatives(initiatives: Iterable[InitiativeFacts], period: Period) -> int:
+    """Joint initiatives held in the period: started by its last day (or without a start date)
+    and not ended before its first day; cancelled ones are left out."""
+    return sum(
+        i.status != "cancelled"
+        and (i.start_date is None or i.start_date <= period.end)
+        and (i.end_date is None or i.end_date >= period.start)
+        and (i.start_date is not None or i.end_date is not None)
+        for i in initiatives
+    )
+
+
 def churn_rate(intros: Sequence[IntroFacts], period: Period) -> float | None:
     """churned in the period / (live at its start + went live in it).
 
@@ -286,6 +307,6 @@ def definitions() -> dict[str, str]:
         "introductions": introductions, "adoptions": adoptions, "rejections": rejections,
         "adoption_rate": adoption_rate, "active_partners": active_partners,
         "initiative_success_rate": initiative_success_rate, "churn_rate": churn_rate,
-        "csat": csat,
+        "csat": csat, "active_installs": active_installs, "joint_initiatives": joint_initiatives,
     }
     return {name: " ".join(inspect.cleandoc(f.__doc__ or "").split()) for name, f in functions.items()}

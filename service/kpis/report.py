@@ -10,6 +10,7 @@ import html
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from models.glossary import Glossary
 from service.kpis import gaps as gap_analysis
 from service.kpis import metrics
 from service.kpis.facts import load_facts
+from service.kpis.groups import kpi_groups
 from service.kpis.metrics import Period
-from service.kpis.schemas import KpiValues
+from service.kpis.schemas import KpiGroups, KpiValues, TargetProgress
+from service.kpis.targets import Progress
 
 FORMATS = ("html", "md", "csv")
 TOP_PARTNERS = 10
@@ -35,6 +38,8 @@ SHOWN = (  # (field, label); the order of every table
     ("csat", "CSAT (1-5)"),
 )
 PARTNER_COLUMNS = [f for f in SHOWN if f[0] != "active_partners"]
+# What each partner type's section shows (the revenue share owed stays out, as everywhere here)
+TYPE_FIGURES = (*(name for name, _ in SHOWN), "active_installs", "joint_initiatives")
 LANGUAGES = ("ja", "en")
 # The report's words in Japanese (the default) and English; `SHOWN`'s labels are the English.
 WORDS: dict[str, dict[str, str]] = {
@@ -51,6 +56,13 @@ WORDS: dict[str, dict[str, str]] = {
         "low_score": "関連度不足", "not_a_fit": "すべて見送り",
         "chart_revenue": "月別の紹介経由売上", "chart_pair": "月別の紹介数と採用数",
         "chart_rates": "月別の採用率と解約率", "chart_top": "期間の売上上位パートナー",
+        "active_installs": "稼働中の導入数", "joint_initiatives": "共同施策の数",
+        "by_type": "パートナー種別ごと", "reseller": "再販パートナー",
+        "system_integration": "システム連携パートナー", "brand_collaboration": "ブランドコラボ",
+        "referral": "紹介パートナー", "untyped": "種別なし", "judged_on": "評価指標",
+        "target": "目標", "ratio": "達成率", "status": "状況", "no_targets": "この期間の目標はありません。",
+        "on_track": "順調", "at_risk": "要注意", "missed": "未達", "met": "達成", "no_data": "データなし",
+        "at_least": "以上", "at_most": "以下", "targets_of": "目標（{period}、経過 {elapsed}）",
     },
     "en": {
         **dict(SHOWN), "title": "Partnership report", "trends": "Trends", "top": "Top partners",
@@ -64,6 +76,15 @@ WORDS: dict[str, dict[str, str]] = {
         "chart_pair": "Introductions and adoptions by month",
         "chart_rates": "Adoption and churn rate by month",
         "chart_top": "Top partners by revenue in the period",
+        "active_installs": "Active installs", "joint_initiatives": "Joint initiatives",
+        "by_type": "By partner type", "reseller": "Resellers",
+        "system_integration": "System integrations", "brand_collaboration": "Brand collaborations",
+        "referral": "Referral partners", "untyped": "No type", "judged_on": "Judged on",
+        "target": "Target", "ratio": "Ratio", "status": "Status",
+        "no_targets": "No targets for this period.", "on_track": "on track",
+        "at_risk": "at risk", "missed": "missed", "met": "met", "no_data": "no data",
+        "at_least": "at least", "at_most": "at most",
+        "targets_of": "Targets ({period}, {elapsed} elapsed)",
     },
 }
 DEFINITIONS_JA = {
@@ -79,6 +100,9 @@ DEFINITIONS_JA = {
     "除きます。",
     "churn_rate": "期間内の解約数 ÷（期首に稼働中の数 ＋ 期間内に稼働した数）。",
     "csat": "期間内に動きのあった、または稼働していた紹介の満足度（1〜5）の平均。",
+    "active_installs": "期間の最終日に稼働中（稼働済みで、その日までに解約していない）の紹介の数。",
+    "joint_initiatives": "期間中に行われた共同施策（期末までに始まり、期首より前に終わっていないもの。"
+    "中止は除きます）の数。",
 }
 
 
@@ -104,11 +128,12 @@ class ReportData:
     gaps: list[dict[str, object]]
     threshold: float
     language: str = "ja"
+    types: KpiGroups | None = None  # per partner type, with targets and progress
 
 
 def build_report(
     session: Session, period: Period, glossary: Glossary, threshold: float,
-    top: int = TOP_PARTNERS, language: str = "ja",
+    top: int = TOP_PARTNERS, language: str = "ja", today: date | None = None,
 ) -> ReportData:
     facts = load_facts(session)
     partners = list(metrics.per_partner(facts, period).items())[:top]
@@ -120,8 +145,9 @@ def build_report(
         totals=metrics.compute(facts, period),
         partners=[(facts.names.get(pid, pid), values) for pid, values in partners],
         months=[(f"{m.start:%Y-%m}", metrics.compute(facts, m)) for m in period.months()],
-        gaps=[gap_analysis.summary(g, examples=3) for g in groups[:15]],
+        gaps=[gap_analysis.summary(g, examples=3) for g in groups if not g.vague][:15],
         threshold=threshold, language=language,
+        types=kpi_groups(session, period, "partner_type", today or date.today()),
     )
 
 
@@ -138,13 +164,15 @@ def shown(name: str, value: object) -> str:
     """A KPI value as people read it: yen with separators, rates in percent, "–" for none."""
     if value is None:
         return "–"
-    if name.endswith("revenue"):
+    if isinstance(value, float) and value.is_integer() and name != "csat":
+        value = int(value)  # a target is stored as a float: 300000.0 reads 300,000
+    if name.endswith(("revenue", "_owed")):
         return f"¥{value:,}"
     if name.endswith("_rate"):
         return f"{float(value):.1%}"  # type: ignore[arg-type]
     if name == "csat":
         return f"{float(value):.2f}"  # type: ignore[arg-type]
-    return str(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -173,12 +201,13 @@ def render_html(data: ReportData) -> str:
         f"</title><style>{STYLE}</style>",
         f"<h1>{e(title)}</h1>",
         f'<div class="cards">{cards}</div>', f"<h2>{e(word(data, 'trends'))}</h2>", charts,
-        f"<h2>{e(word(data, 'top'))}</h2>", _html_table(
+        f"<h2>{e(word(data, 'top'))}</h2>", html_table(
             [word(data, "partner"), *(word(data, f) for f, _ in PARTNER_COLUMNS)],
             [[name, *(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)]
              for name, v in data.partners]),
+        *_type_sections_html(data),
         f"<h2>{e(word(data, 'gaps'))}</h2><p>{e(word(data, 'gaps_intro', threshold=data.threshold))}</p>",
-        _html_table([word(data, k) for k in ("need", "requests", "why", "examples")], _gap_rows(data)),
+        html_table([word(data, k) for k in ("need", "requests", "why", "examples")], _gap_rows(data)),
         f"<h2>{e(word(data, 'definitions'))}</h2><dl>" + "".join(
             f"<dt>{e(word(data, name))}</dt><dd>{e(definition(data, name))}</dd>" for name, _ in SHOWN
         ) + "</dl></html>",
@@ -186,7 +215,59 @@ def render_html(data: ReportData) -> str:
     return "\n".join(parts)
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+@dataclass(frozen=True)
+class TypeSection:
+    key: str
+    title: str
+    figures: list[list[str]]  # [label, value]; the KPIs the type is judged on first, marked ★
+    progress: list[list[str]]  # [KPI, target, value, ratio, status]
+
+
+def type_sections(types: KpiGroups | None, language: str) -> list[TypeSection]:
+    """Each partner type's section as the report and the console show it: its figures (the
+    KPIs it is judged on first), then its progress against the period's targets."""
+    w = WORDS.get(language, WORDS["ja"])
+    sections = []
+    for group in types.groups if types else []:
+        figures = [[("★ " if f.judged_on else "") + w[f.metric], shown(f.metric, f.value)]
+                   for f in group.figures if f.metric in TYPE_FIGURES]
+        progress = [progress_row(p, w) for p in group.progress]
+        sections.append(TypeSection(group.key, w[group.key], figures, progress))
+    return sections
+
+
+def progress_row(p: TargetProgress | Progress, w: dict[str, str]) -> list[str]:
+    """KPI, target, value, ratio, status: one row of progress against a target."""
+    return [w[p.metric], f"{w[p.direction]} {shown(p.metric, p.target)}", shown(p.metric, p.value),
+            "–" if p.ratio is None else f"{p.ratio:.0%}", w[p.status]]
+
+
+def type_words(types: KpiGroups, language: str) -> dict[str, str]:
+    """The words around the sections: headings, the progress table's header, "no targets"."""
+    w = WORDS.get(language, WORDS["ja"])
+    return {
+        "by_type": w["by_type"], "kpi": w["kpi"], "value": w["value"], "no_targets": w["no_targets"],
+        "targets": w["targets_of"].format(period=types.target_period or "–",
+                                          elapsed=f"{types.elapsed:.0%}"),
+        "header": " | ".join(w[k] for k in ("kpi", "target", "value", "ratio", "status")),
+    }
+
+
+def _type_sections_html(data: ReportData) -> list[str]:
+    if data.types is None:
+        return []
+    e, words = html.escape, type_words(data.types, data.language)
+    parts = [f"<h2>{e(words['by_type'])}</h2>"]
+    for section in type_sections(data.types, data.language):
+        parts += [f'<section class="type" data-type="{e(section.key)}"><h3>{e(section.title)}</h3>',
+                  html_table([words["kpi"], words["value"]], section.figures),
+                  f"<h4>{e(words['targets'])}</h4>",
+                  html_table(words["header"].split(" | "), section.progress) if section.progress
+                  else f"<p>{e(words['no_targets'])}</p>", "</section>"]
+    return parts
+
+
+def html_table(header: list[str], rows: list[list[str]]) -> str:
     e = html.escape
     head = "".join(f"<th>{e(h)}</th>" for h in header)
     body = "".join(
@@ -317,23 +398,42 @@ def render_markdown(data: ReportData) -> str:
               f"| {w('partner')} | " + " | ".join(w(f) for f, _ in PARTNER_COLUMNS) + " |",
               "| --- |" + " ---: |" * len(PARTNER_COLUMNS)]
     lines += [
-        f"| {_md(name)} | " + " | ".join(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)
+        f"| {md_cell(name)} | " + " | ".join(shown(f, getattr(v, f)) for f, _ in PARTNER_COLUMNS)
         + " |" for name, v in data.partners
     ]
     lines += ["", f"## {w('by_month')}", "", f"| {w('month')} | " + " | ".join(w(f) for f, _ in SHOWN) + " |",
               "| --- |" + " ---: |" * len(SHOWN)]
     lines += [f"| {month} | " + " | ".join(shown(f, getattr(v, f)) for f, _ in SHOWN) + " |"
               for month, v in data.months]
+    lines += _type_sections_markdown(data)
     lines += ["", f"## {w('gaps')}", "",
               f"| {w('need')} | {w('requests')} | {w('why')} | {w('examples')} |",
               "| --- | ---: | --- | --- |"]
-    lines += [f"| {' | '.join(_md(c) for c in row)} |" for row in _gap_rows(data)]
+    lines += [f"| {' | '.join(md_cell(c) for c in row)} |" for row in _gap_rows(data)]
     lines += ["", f"## {w('definitions')}", ""]
     lines += [f"- **{w(name)}**: {definition(data, name)}" for name, _ in SHOWN]
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
+def _type_sections_markdown(data: ReportData) -> list[str]:
+    if data.types is None:
+        return []
+    words = type_words(data.types, data.language)
+    lines = ["", f"## {words['by_type']}"]
+    for section in type_sections(data.types, data.language):
+        lines += ["", f"### {section.title}", "", f"| {words['kpi']} | {words['value']} |",
+                  "| --- | ---: |"]
+        lines += [f"| {' | '.join(md_cell(c) for c in row)} |" for row in section.figures]
+        lines += ["", f"**{words['targets']}**", ""]
+        if not section.progress:
+            lines.append(words["no_targets"])
+            continue
+        lines += [f"| {words['header']} |", "| --- |" + " ---: |" * 4]
+        lines += [f"| {' | '.join(md_cell(c) for c in row)} |" for row in section.progress]
+    return lines
+
+
+def md_cell(text: str) -> str:
     """Text as a Markdown table cell: no HTML (a viewer would render it), no cell break."""
     return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
@@ -352,6 +452,13 @@ def render_csv(data: ReportData) -> str:
     for month, values in data.months:
         for name, _ in SHOWN:
             writer.writerow(["month", month, "", name, _raw(getattr(values, name))])
+    for group in data.types.groups if data.types else []:
+        for figure in group.figures:
+            if figure.metric in TYPE_FIGURES:
+                writer.writerow(["type", span, group.key, figure.metric, _raw(figure.value)])
+        for p in group.progress:
+            writer.writerow(["target", data.types.target_period, group.key,  # type: ignore[union-attr]
+                             f"{p.metric} {p.direction} {p.target}", p.status])
     for gap in data.gaps:
         writer.writerow(["gap", span, "", _cell(str(gap["label"])), gap["requests"]])
     return buffer.getvalue()

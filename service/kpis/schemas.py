@@ -1,4 +1,5 @@
-"""Schemas of the KPIs and the coverage gaps."""
+"""Schemas of the KPIs and the coverage gaps (`RevenueShare` is the catalog's: one validation
+for the API and the importers)."""
 
 from __future__ import annotations
 
@@ -7,31 +8,14 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from catalog.vocabulary import PARTNER_LIMITS, RevenuePeriod
+from catalog.revenue_share import RevenueShare
+from catalog.vocabulary import (
+    PARTNER_LIMITS,
+    KpiMetric,
+    PartnerType,
+    TargetDirection,
+)
 from service.http.schemas import Input
-
-
-class RevenueShare(Input):
-    """Revenue-share terms as fields: amounts owed are computed from these only (the free-text
-    `revenue_share_terms` stays beside them, as agreed, and never counts)."""
-
-    percent: float | None = Field(default=None, ge=0, le=100,
-                                  description="Share of the revenue an introduction brings (%)")
-    months: int | None = Field(default=None, ge=1, le=600, description="For how many months "
-                               "from the go-live the share is owed (none: without end)")
-    per_go_live: int | None = Field(default=None, ge=0, le=10**10,
-                                    description="Fixed fee per introduction going live")
-    fee_period: RevenuePeriod = Field(default="one_off", description="The fixed fee is paid once "
-                                      "(one_off) or for every month the introduction is live")
-    cap: int | None = Field(default=None, ge=0, le=10**12,
-                            description="The most owed on one introduction over its life")
-    currency: Literal["JPY"] = "JPY"
-
-    @model_validator(mode="after")
-    def _something_owed(self) -> Self:
-        if self.percent is None and self.per_go_live is None:
-            raise ValueError("terms need a percent or a fee per go-live")
-        return self
 
 
 class TermsText(Input):
@@ -75,6 +59,7 @@ class KpiReport(KpiValues):
 class GapGroup(BaseModel):
     key: str
     label: str
+    vague: bool
     concepts: list[str]
     requests: int
     reasons: dict[str, int]
@@ -87,6 +72,79 @@ class GapGroup(BaseModel):
 
 class GapReport(BaseModel):
     threshold: float
-    from_: dt.date | None = Field(serialization_alias="from")
-    to: dt.date | None
-    groups: list[GapGroup]
+    from_: dt.date = Field(serialization_alias="from")
+    to: dt.date
+    groups: list[GapGroup]  # real recruiting needs
+    vague: list[GapGroup]  # vague requests ("grow sales"), apart
+
+
+class KpiTargetWrite(Input):
+    """One target: of a partner type or of one partner (exactly one of the two), for a quarter
+    ("2027-Q1") or a month ("2027-01"). Rates (adoption_rate, churn_rate,
+    initiative_success_rate) are shares (0.05 for 5%), CSAT 1-5, revenue in yen."""
+
+    period: str = Field(pattern=r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$", examples=["2027-Q1", "2027-01"])
+    partner_type: PartnerType | None = None
+    partner_id: str | None = Field(default=None, max_length=36)
+    metric: KpiMetric
+    direction: TargetDirection | None = Field(default=None, description="Default: at_most for "
+                                              "churn_rate, at_least for the others")
+    target: float = Field(ge=0, le=10**12)
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> Self:
+        if (self.partner_type is None) == (self.partner_id is None):
+            raise ValueError("give a partner_type or a partner_id (one of the two)")
+        if self.direction is None:
+            self.direction = "at_most" if self.metric == "churn_rate" else "at_least"
+        return self
+
+
+class KpiTargetsWrite(Input):
+    targets: list[KpiTargetWrite] = Field(min_length=1, max_length=500)
+
+
+class KpiTargetRead(BaseModel):
+    model_config = {"from_attributes": True}
+
+    id: str
+    period: str
+    partner_type: str | None
+    partner_id: str | None
+    metric: str
+    direction: str
+    target: float
+    updated_at: dt.datetime
+    updated_by: str
+
+
+class TargetProgress(BaseModel):
+    metric: str
+    direction: str
+    target: int | float
+    value: int | float | None
+    ratio: float | None
+    status: Literal["on_track", "at_risk", "missed", "met", "no_data"]
+
+
+class Figure(BaseModel):
+    metric: str
+    value: int | float | None
+    judged_on: bool
+
+
+class KpiGroup(BaseModel):
+    key: str
+    name: str
+    partner_type: str | None
+    figures: list[Figure]
+    progress: list[TargetProgress]
+
+
+class KpiGroups(BaseModel):
+    from_: dt.date = Field(serialization_alias="from")
+    to: dt.date
+    group_by: Literal["partner_type", "partner"]
+    target_period: str | None
+    elapsed: float
+    groups: list[KpiGroup]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from catalog.tables import Partner
 from models.glossary import Glossary
 from service.errors import BadRequest
-from service.kpis import gaps, metrics
+from service.kpis import gaps, metrics, targets
 from service.kpis.facts import load_facts
 from service.kpis.schemas import (
     GapGroup,
@@ -34,6 +34,19 @@ def period_of(start: date | None, end: date | None, today: date | None = None) -
     return period
 
 
+def chosen_period(start: date | None, end: date | None, period: str | None,
+                  default: metrics.Period | None = None) -> metrics.Period:
+    """A target period's name ("2027-Q1", "2027-01") or `from`/`to` (not both), else `default`
+    (when given), else the twelve calendar months up to `end` or today (`period_of`)."""
+    if period is not None:
+        if start or end:
+            raise BadRequest("give either `period` or `from`/`to`")
+        return targets.parse_period(period)
+    if default is not None and start is None and end is None:
+        return default
+    return period_of(start, end)
+
+
 def kpi_report(session: Session, period: metrics.Period, partner_id: str | None = None) -> KpiReport:
     """The KPIs of the period in total and per partner (one partner's when `partner_id` is given)."""
     if partner_id is not None:
@@ -53,14 +66,15 @@ def gap_report(
     session: Session, glossary: Glossary, threshold: float, start: date | None = None,
     end: date | None = None, limit: int = 50,
 ) -> GapReport:
-    """What clients asked for that no partner covers well, grouped, the most asked-for first."""
-    if start and end and start > end:
-        raise BadRequest("`from` is after `to`")
-    groups = gaps.group_gaps(gaps.load_gaps(session, threshold, start, end), threshold, glossary)
-    return GapReport(
-        threshold=threshold, from_=start, to=end,
-        groups=[GapGroup.model_validate(gaps.summary(g)) for g in groups[:limit]],
-    )
+    """What clients asked for that no partner covers well, grouped, the most asked-for first;
+    vague requests apart. The period is by default the KPIs' (`period_of`)."""
+    period = period_of(start, end)
+    found = gaps.group_gaps(gaps.load_gaps(session, threshold, period.start, period.end),
+                            threshold, glossary)
+    needs = [GapGroup.model_validate(gaps.summary(g)) for g in found if not g.vague]
+    vague = [GapGroup.model_validate(gaps.summary(g)) for g in found if g.vague]
+    return GapReport(threshold=threshold, from_=period.start, to=period.end,
+                     groups=needs[:limit], vague=vague[:limit])
 
 
 def prefill_terms(text: str) -> TermsPrefill:

@@ -51,7 +51,8 @@ def recommend(
         filters=request.filters.model_dump(exclude_defaults=True),
         client=request.client.model_dump(exclude_none=True),
         candidates=[{"partner_id": c.partner.id, "rank": c.rank, "score": c.score} for c in candidates],
-        top_score=result.candidates[0].relevance if result.candidates else None,
+        # the best score the caller was shown: coverage gaps are decided with it
+        top_score=max((c.score for c in candidates), default=None),
     )
     if request_id:
         record.id = request_id

@@ -12,21 +12,10 @@ from sqlalchemy import func, select
 
 from catalog.tables import RecommendationRequest
 from service.console import manage
+from tests.helpers.console import csrf_of, sign_in
 from tests.helpers.service import CANARY, SHARE_CANARY, TERMS_CANARY, Running
 
 SECRETS = (CANARY, TERMS_CANARY, SHARE_CANARY)
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-
-
-def sign_in(client: TestClient, key: str) -> str:
-    """Sign in through the form; the CSRF token of the session's pages."""
-    page = client.get("/login")
-    answer = client.post("/login", data={"api_key": key, "csrf": csrf_of(page.text)})
-    assert answer.status_code == 200 and answer.url.path == "/"
-    return csrf_of(answer.text)
 
 
 def test_every_page_needs_a_session(running: Running) -> None:
