@@ -46,6 +46,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "name": "名前", "pages": "ページ", "prev": "前へ", "next": "次へ",
         "new_partner": "パートナーを追加", "description": "説明", "gaps": "未対応のご要望",
         "gaps_hint": "どのパートナーも対応できなかったご要望です（採用候補のリスト）。",
+        "gaps_vague": "ご要望が漠然としたもの",
+        "gaps_vague_hint": ("特定の機能を指していないご要望です（「売上を伸ばしたい」など）。"
+                            "パートナー募集の対象ではなく、ヒアリングで具体化してください。"),
         "requests": "件", "add_prospect": "候補パートナーとして追加", "admin": "管理",
         "api_keys": "APIキー", "prefix": "先頭", "revoked": "無効化済み", "revoke": "無効にする",
         "create_key": "キーを発行", "audit": "監査ログ", "actor": "操作者", "entity": "対象",
@@ -114,6 +117,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "name": "Name", "pages": "Pages", "prev": "Previous", "next": "Next",
         "new_partner": "Add a partner", "description": "Description", "gaps": "Coverage gaps",
         "gaps_hint": "What clients asked that no partner covers: the recruiting list.",
+        "gaps_vague": "Vague requests",
+        "gaps_vague_hint": ("Requests that name no feature (\"grow sales\"): not a recruiting need; "
+                            "ask the client what they mean."),
         "requests": "requests", "add_prospect": "Add a prospect partner", "admin": "Admin",
         "api_keys": "API keys", "prefix": "Prefix", "revoked": "Revoked", "revoke": "Revoke",
         "create_key": "Create key", "audit": "Audit log", "actor": "Actor", "entity": "Entity",

@@ -12,6 +12,7 @@ from catalog.db import transaction
 from catalog.tables import RecommendationRequest
 from models.glossary import Glossary
 from service.kpis.gaps import is_vague
+from tests.helpers.console import sign_in
 from tests.helpers.kpis import MANAGER
 from tests.helpers.service import Running
 
@@ -53,6 +54,10 @@ def test_vague_gaps_are_listed_apart_and_the_period_is_the_kpis(running: Running
     assert old not in answer.text
     assert sorted(i for g in body["vague"] for i in g["request_ids"]) == sorted(vague)
     assert all(g["vague"] for g in body["vague"]) and not body["groups"][0]["vague"]
+    # The console's gaps page lists them apart too, after the recruiting needs
+    sign_in(running.client, running.keys[MANAGER])
+    page = running.client.get("/gaps").text
+    assert page.index("ペット保険の紹介") < page.index("ご要望が漠然としたもの") < page.index("売上を伸ばしたい")
 
 
 def test_a_request_records_the_best_score_its_caller_was_shown(running: Running) -> None:
