@@ -27,12 +27,17 @@ def bars(rows: list[tuple[str, int]]) -> Markup:
     for i, (name, value) in enumerate(rows):
         y, length = i * ROW, max(1, round(span * value / top))
         parts.append(
-            f'<text x="{LABEL - 8}" y="{y + 18}" text-anchor="end">{escape(name[:16])}</text>'
+            f'<text x="{LABEL - 8}" y="{y + 18}" text-anchor="end">{escape(_short(name))}</text>'
             f'<rect x="{LABEL}" y="{y + 5}" width="{length}" height="{ROW - 10}" rx="2"/>'
             f'<text x="{LABEL + length + 6}" y="{y + 18}">{yen(value)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _short(name: str, most: int = 16) -> str:
+    """A label that fits beside the bar; a cut one ends with an ellipsis (the table names it whole)."""
+    return name if len(name) <= most else name[: most - 1] + "…"
 
 
 def highlight(text: str, terms: list[str]) -> Markup:
