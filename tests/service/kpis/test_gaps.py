@@ -57,7 +57,8 @@ def test_vague_gaps_are_listed_apart_and_the_period_is_the_kpis(running: Running
     # The console's gaps page lists them apart too, after the recruiting needs
     sign_in(running.client, running.keys[MANAGER])
     page = running.client.get("/gaps").text
-    assert page.index("ペット保険の紹介") < page.index("ご要望が漠然としたもの") < page.index("売上を伸ばしたい")
+    need, heading = page.index("ペット保険の紹介"), page.index("ご要望が漠然としたもの")
+    assert need < heading < page.index("売上を伸ばしたい")
 
 
 def test_a_request_records_the_best_score_its_caller_was_shown(running: Running) -> None:
