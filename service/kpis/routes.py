@@ -14,6 +14,7 @@ from service.http.forms import DayInput
 from service.http.schemas import date_query
 from service.kpis import gaps, groups, metrics, targets
 from service.kpis.schemas import (
+    PERIOD_PATTERN,
     GapReport,
     KpiGroups,
     KpiReport,
@@ -25,7 +26,6 @@ from service.kpis.schemas import (
 from service.kpis.service import chosen_period, gap_report, kpi_report, prefill_terms
 
 router = APIRouter(prefix="/v1", tags=["kpis"])
-PERIOD_PATTERN = r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$"
 
 KPI_DESCRIPTION = (
     "Partnership KPIs for a period (`from`, `to`: dates, both included; by default the twelve "

@@ -17,6 +17,10 @@ from catalog.vocabulary import (
 )
 from service.http.schemas import Input
 
+# A period's year: 1900 to 2999 (a date holds neither year 0 nor the month after 9999-12).
+PERIOD_YEAR = r"((?:19|2\d)\d{2})"
+PERIOD_PATTERN = rf"^{PERIOD_YEAR}-(Q[1-4]|0[1-9]|1[0-2])$"
+
 
 class TermsText(Input):
     text: str = Field(min_length=1, max_length=PARTNER_LIMITS["revenue_share_terms"])
@@ -83,7 +87,7 @@ class KpiTargetWrite(Input):
     ("2027-Q1") or a month ("2027-01"). Rates (adoption_rate, churn_rate,
     initiative_success_rate) are shares (0.05 for 5%), CSAT 1-5, revenue in yen."""
 
-    period: str = Field(pattern=r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$", examples=["2027-Q1", "2027-01"])
+    period: str = Field(pattern=PERIOD_PATTERN, examples=["2027-Q1", "2027-01"])
     partner_type: PartnerType | None = None
     partner_id: str | None = Field(default=None, max_length=36)
     metric: KpiMetric

@@ -25,13 +25,14 @@ from catalog.tables import KpiTarget, Partner
 from service.audit import audit
 from service.errors import BadRequest
 from service.kpis.metrics import Period
+from service.kpis.schemas import PERIOD_YEAR
 from service.records import get_or_404
 
 # Figures that build up over a period; the others are levels or rates.
 CUMULATIVE = frozenset({"partner_sourced_revenue", "introductions", "adoptions",
                         "joint_initiatives"})
-_QUARTER = re.compile(r"(\d{4})-Q([1-4])")
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_QUARTER = re.compile(rf"{PERIOD_YEAR}-Q([1-4])")
+_MONTH = re.compile(rf"{PERIOD_YEAR}-(0[1-9]|1[0-2])")
 
 
 def parse_period(text: str) -> Period:
@@ -42,7 +43,7 @@ def parse_period(text: str) -> Period:
     if month := _MONTH.fullmatch(text):
         year, number = int(month[1]), int(month[2])
         return Period(date(year, number, 1), _month_end(year, number))
-    raise BadRequest(f"period {text!r}: a quarter (2027-Q1) or a month (2027-01)")
+    raise BadRequest(f"period {text!r}: a quarter (2027-Q1) or a month (2027-01) of 1900 to 2999")
 
 
 def period_name(period: Period) -> str | None:

@@ -116,3 +116,15 @@ def test_a_target_of_an_unknown_partner_is_404(running: Running) -> None:
     answer = put(running, MANAGER, {"period": "2027-Q1", "partner_id": "nope",
                                     "metric": "adoptions", "target": 1})
     assert answer.status_code == 404
+
+
+def test_a_period_out_of_the_calendar_is_refused_not_a_server_error(running: Running) -> None:
+    for period in ("0000-Q1", "9999-Q4", "0000-01"):
+        listed = running.client.get(f"/v1/kpi-targets?period={period}", headers=running.headers(MANAGER))
+        assert listed.status_code == 422, listed.text
+        grouped = running.client.get(f"/v1/kpis?group_by=partner_type&period={period}",
+                                     headers=running.headers(MANAGER))
+        assert grouped.status_code == 422, grouped.text
+        stored = put(running, MANAGER, {"period": period, "partner_type": "referral",
+                                         "metric": "adoptions", "target": 1})
+        assert stored.status_code == 422, stored.text
